@@ -1,0 +1,30 @@
+# One command to run the bot, one to run the tests; both build .venv on first use.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: install run test lint migrate bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev,redis]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(PY) -m bot run
+
+migrate: install
+	$(PY) -m bot migrate
+
+test: install
+	$(PY) -m pytest -q
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+clean:
+	rm -rf $(VENV)
