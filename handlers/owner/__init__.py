@@ -1,0 +1,29 @@
+"""The owner's routers, guarded once at router level: nobody else reaches these handlers."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import CommandStart, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import Message, ReplyKeyboardRemove
+
+from bot.i18n import tr
+from bot.roles import IsOwner
+from handlers.owner import catalogue, customers, sales
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    for observer in (router.message, router.callback_query):
+        observer.filter(IsOwner())
+    router.message.register(owner_start, CommandStart(), StateFilter("*"))
+    router.include_routers(
+        sales.create_router(), customers.create_router(), catalogue.create_router()
+    )
+    return router
+
+
+async def owner_start(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await message.answer(tr("start-owner"), reply_markup=ReplyKeyboardRemove())
+    await message.answer(tr("help-owner"))

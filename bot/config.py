@@ -1,0 +1,122 @@
+"""Deployment settings: read once from the environment or `.env` at start-up.
+
+Business knobs (margin, cycle lead days, cashback …) are not here: the owner edits them in chat
+and they live in the database.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/bot.db"
+
+# Plain URLs people copy from hosting panels, mapped to the async drivers we ship.
+_DRIVER_PREFIXES = {
+    "sqlite+aiosqlite://": "sqlite+aiosqlite://",
+    "sqlite://": "sqlite+aiosqlite://",
+    "postgresql+asyncpg://": "postgresql+asyncpg://",
+    "postgresql://": "postgresql+asyncpg://",
+    "postgres://": "postgresql+asyncpg://",
+}
+
+
+class SettingsError(Exception):
+    """A bad setting, described in one line that names it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    bot_token: SecretStr | None = None
+    owner_ids: Annotated[tuple[int, ...], NoDecode] = ()
+    database_url: str = DEFAULT_DATABASE_URL
+    # None means Telegram's own server; a URL points the bot at a self-hosted Bot API server
+    # (or at the fake server the tests run on 127.0.0.1).
+    telegram_api_url: str | None = None
+    timezone: str = "Europe/Moscow"
+    channel_id: int | None = None
+    redis_url: str | None = None
+    default_language: Literal["ru", "en"] = "ru"
+
+    @field_validator("owner_ids", mode="before")
+    @classmethod
+    def _split_owner_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.replace(";", ",").split(",") if p.strip()]
+            ids = []
+            for part in parts:
+                if not part.lstrip("-").isdigit():
+                    raise ValueError(f"{part!r} is not a numeric Telegram user id")
+                ids.append(int(part))
+            return tuple(ids)
+        if isinstance(value, int):
+            return (value,)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as Europe/Moscow"
+            ) from None
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        for prefix, driver in _DRIVER_PREFIXES.items():
+            if value.startswith(prefix):
+                return driver + value[len(prefix) :]
+        scheme = value.split(":", 1)[0] or "(empty)"
+        raise ValueError(
+            f"unsupported database {scheme!r}; use sqlite:///path.db or postgresql://user@host/db"
+        )
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        assert value is not None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis:// or rediss://")
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning pydantic's report into one line per bad setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            name = str(error["loc"][0]).upper() if error["loc"] else "settings"
+            message = str(error["msg"]).removeprefix("Value error, ")
+            lines.append(f"Setting {name}: {message}")
+        raise SettingsError("\n".join(lines)) from None

@@ -1,0 +1,62 @@
+"""Texts built from services' plain data, in the current update's language."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.i18n import tr
+from services.dto import CustomerTotals, SaleLine, SaleReceipt, ServiceItem
+from services.money import format_money
+
+
+def local_day(moment: datetime | None, zone: ZoneInfo) -> str:
+    if moment is None:
+        return "—"
+    return moment.astimezone(zone).strftime("%d.%m.%Y")
+
+
+def receipt(sale: SaleReceipt, currency: str, zone: ZoneInfo) -> str:
+    kind = tr("sale-kind-repeat" if sale.is_repeat else "sale-kind-first")
+    return tr(
+        "sale-saved",
+        id=sale.purchase_id,
+        customer=sale.customer.label,
+        amount=format_money(sale.amount, currency),
+        service=sale.service_name or tr("no-service"),
+        day=local_day(sale.purchased_at, zone),
+        kind=kind,
+        visits=sale.totals.visits,
+        total=format_money(sale.totals.total, currency),
+    )
+
+
+def sale_line(line: SaleLine, currency: str, zone: ZoneInfo) -> str:
+    return tr(
+        "sale-line",
+        id=line.purchase_id,
+        day=local_day(line.purchased_at, zone),
+        customer=line.customer_name or f"#{line.customer_id}",
+        service=line.service_name or tr("no-service"),
+        amount=format_money(line.amount, currency),
+    )
+
+
+def customer_totals(totals: CustomerTotals, currency: str, zone: ZoneInfo) -> str:
+    return tr(
+        "me-totals",
+        visits=totals.visits,
+        last=local_day(totals.last_visit, zone),
+        total=format_money(totals.total, currency),
+    )
+
+
+def service_card(item: ServiceItem, currency: str) -> str:
+    return tr(
+        "service-card",
+        name=item.name,
+        price=format_money(item.price, currency),
+        cycle=tr("service-cycle-days", days=item.cycle_days) if item.cycle_days else tr("none"),
+        duration=item.duration_minutes,
+        status=tr("service-archived") if item.archived else tr("service-active"),
+    )

@@ -1,0 +1,177 @@
+"""A customer's first conversation: /start → phone → birthday → consent to offers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import CommandObject, CommandStart, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
+from aiogram.utils.i18n import I18n
+
+from bot import keyboards
+from bot.callbacks import ConsentChoice
+from bot.config import Settings
+from bot.filters import ANSWER
+from bot.i18n import tr, tr_in
+from services.customers import CustomerService, TelegramPerson
+from services.dto import CustomerCard
+from services.parsing import parse_birthday
+
+log = logging.getLogger(__name__)
+
+
+class Registration(StatesGroup):
+    phone = State()
+    birthday = State()
+    consent = State()
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(start_handler, CommandStart(), StateFilter("*"))
+    router.message.register(process_contact, Registration.phone, F.contact)
+    router.message.register(skip_phone, Registration.phone, F.text.func(_is_skip))
+    router.message.register(ask_for_button, Registration.phone)
+    router.message.register(skip_birthday, Registration.birthday, F.text.func(_is_skip))
+    router.message.register(process_birthday, Registration.birthday, ANSWER)
+    router.message.register(ask_for_text, Registration.birthday)
+    router.callback_query.register(process_consent, ConsentChoice.filter())
+    router.message.register(ask_for_consent_button, Registration.consent)
+    return router
+
+
+def _is_skip(text: str | None) -> bool:
+    return text is not None and text.strip().casefold() in {tr("button-skip").casefold(), "skip", "пропустить"}
+
+
+def person_of(message: Message | CallbackQuery) -> TelegramPerson:
+    user = message.from_user
+    assert user is not None  # private-chat updates always have a sender
+    return TelegramPerson(
+        telegram_id=user.id,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        username=user.username,
+        language=user.language_code,
+    )
+
+
+async def start_handler(
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    customers: CustomerService,
+    clock: Callable[[], datetime],
+) -> None:
+    result = await customers.start(person_of(message), command.args, clock())
+    if result.customer.registered:
+        await state.clear()
+        await message.answer(
+            tr("start-welcome-back", name=result.customer.name or ""),
+            reply_markup=ReplyKeyboardRemove(),
+        )
+        return
+    await state.set_state(Registration.phone)
+    await message.answer(tr("start-greeting"), reply_markup=keyboards.share_phone())
+
+
+async def process_contact(message: Message, state: FSMContext, customers: CustomerService) -> None:
+    contact = message.contact
+    assert contact is not None and message.from_user is not None
+    if contact.user_id != message.from_user.id:
+        await message.answer(tr("error-contact-not-own"), reply_markup=keyboards.share_phone())
+        return
+    await customers.set_phone(message.from_user.id, contact.phone_number)
+    await _ask_birthday(message, state)
+
+
+async def skip_phone(message: Message, state: FSMContext) -> None:
+    await _ask_birthday(message, state)
+
+
+async def ask_for_button(message: Message) -> None:
+    await message.answer(tr("error-phone-use-button"), reply_markup=keyboards.share_phone())
+
+
+async def _ask_birthday(message: Message, state: FSMContext) -> None:
+    await state.set_state(Registration.birthday)
+    await message.answer(tr("ask-birthday"), reply_markup=keyboards.skip_only())
+
+
+async def process_birthday(
+    message: Message,
+    state: FSMContext,
+    customers: CustomerService,
+    clock: Callable[[], datetime],
+    settings: Settings,
+) -> None:
+    assert message.text is not None and message.from_user is not None
+    now = clock()
+    birthday = parse_birthday(message.text, today=now.astimezone(settings.zone).date())
+    await customers.set_birthday(message.from_user.id, birthday, now)
+    await message.answer(
+        tr("birthday-saved", birthday=birthday.as_text()), reply_markup=ReplyKeyboardRemove()
+    )
+    await _ask_consent(message, state)
+
+
+async def skip_birthday(message: Message, state: FSMContext) -> None:
+    await message.answer(tr("birthday-skipped"), reply_markup=ReplyKeyboardRemove())
+    await _ask_consent(message, state)
+
+
+async def ask_for_text(message: Message) -> None:
+    await message.answer(tr("error-birthday-format"))
+
+
+async def _ask_consent(message: Message, state: FSMContext) -> None:
+    await state.set_state(Registration.consent)
+    await message.answer(tr("ask-consent"), reply_markup=keyboards.consent())
+
+
+async def ask_for_consent_button(message: Message) -> None:
+    await message.answer(tr("error-consent-use-button"), reply_markup=keyboards.consent())
+
+
+async def process_consent(
+    query: CallbackQuery,
+    callback_data: ConsentChoice,
+    state: FSMContext,
+    customers: CustomerService,
+    clock: Callable[[], datetime],
+    bot: Bot,
+    settings: Settings,
+    i18n: I18n,
+) -> None:
+    result = await customers.finish_registration(
+        person_of(query).telegram_id, callback_data.agree, clock()
+    )
+    await state.clear()
+    await query.answer()
+    done = tr("registered-consent-yes" if callback_data.agree else "registered-consent-no")
+    if isinstance(query.message, Message):
+        await query.message.edit_text(done)
+    if result.completed_now:
+        await _tell_owners(bot, settings, i18n, result.customer)
+
+
+async def _tell_owners(bot: Bot, settings: Settings, i18n: I18n, card: CustomerCard) -> None:
+    text = tr_in(
+        i18n,
+        settings.default_language,
+        "owner-new-customer",
+        customer=card.label,
+        source=card.source or "—",
+        consent=tr_in(i18n, settings.default_language, "yes" if card.consent else "no"),
+    )
+    for owner_id in settings.owner_ids:
+        try:
+            await bot.send_message(owner_id, text)
+        except TelegramAPIError as exc:  # an owner who never opened the bot cannot be told
+            log.warning("could not tell owner %s about customer %s: %s", owner_id, card.id, exc)

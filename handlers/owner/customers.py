@@ -1,0 +1,68 @@
+"""Adding a customer who is not on Telegram: `/addcustomer <name> <phone>` or step by step."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import Message
+
+from bot.filters import ANSWER
+from bot.i18n import tr
+from services.customers import CustomerService
+from services.parsing import clean_text, parse_phone, split_name_and_phone
+
+
+class AddCustomerForm(StatesGroup):
+    name = State()
+    phone = State()
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(add_customer_command, Command("addcustomer"))
+    router.message.register(process_name, AddCustomerForm.name, ANSWER)
+    router.message.register(process_phone, AddCustomerForm.phone, ANSWER)
+    return router
+
+
+async def add_customer_command(
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    customers: CustomerService,
+    clock: Callable[[], datetime],
+) -> None:
+    if not command.args:
+        await state.set_state(AddCustomerForm.name)
+        await message.answer(tr("addcustomer-ask-name"))
+        return
+    name, phone = split_name_and_phone(command.args)
+    card = await customers.add_offline(name, phone, clock())
+    await state.clear()
+    await message.answer(tr("addcustomer-done", customer=card.label))
+
+
+async def process_name(message: Message, state: FSMContext) -> None:
+    assert message.text is not None
+    await state.update_data(name=clean_text(message.text))
+    await state.set_state(AddCustomerForm.phone)
+    await message.answer(tr("addcustomer-ask-phone"))
+
+
+async def process_phone(
+    message: Message,
+    state: FSMContext,
+    customers: CustomerService,
+    clock: Callable[[], datetime],
+) -> None:
+    assert message.text is not None
+    phone = parse_phone(message.text)
+    data = await state.get_data()
+    card = await customers.add_offline(data["name"], phone, clock())
+    await state.clear()
+    await message.answer(tr("addcustomer-done", customer=card.label))

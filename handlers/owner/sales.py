@@ -1,0 +1,296 @@
+"""Logging a sale, guided (customer → service → amount → day) or in one line, and undoing one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+
+from bot import formatting, keyboards
+from bot.callbacks import (
+    SaleDelete,
+    SaleDeleteConfirm,
+    SalePickAmount,
+    SalePickCustomer,
+    SalePickDay,
+    SalePickService,
+)
+from bot.config import Settings
+from bot.filters import ANSWER
+from bot.i18n import tr
+from services.catalogue import CatalogueService
+from services.customers import CustomerService
+from services.errors import InputError
+from services.parsing import parse_date, parse_money, split_sale_command
+from services.sales import SalesService
+from services.shop import ShopService
+
+
+class SaleForm(StatesGroup):
+    customer = State()
+    service = State()
+    amount = State()
+    day = State()
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(sale_command, Command("sale"))
+    router.message.register(process_customer_query, SaleForm.customer, ANSWER)
+    router.callback_query.register(
+        process_customer_pick, SalePickCustomer.filter(), SaleForm.customer
+    )
+    router.callback_query.register(process_service_pick, SalePickService.filter(), SaleForm.service)
+    router.message.register(process_amount, SaleForm.amount, ANSWER)
+    router.callback_query.register(process_amount_pick, SalePickAmount.filter(), SaleForm.amount)
+    router.message.register(process_day, SaleForm.day, ANSWER)
+    router.callback_query.register(process_day_pick, SalePickDay.filter(), SaleForm.day)
+    router.message.register(list_sales, Command("sales"))
+    router.message.register(delete_command, Command("delsale"))
+    router.callback_query.register(ask_delete, SaleDelete.filter())
+    router.callback_query.register(confirm_delete, SaleDeleteConfirm.filter())
+    return router
+
+
+async def sale_command(
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    customers: CustomerService,
+    catalogue: CatalogueService,
+    sales: SalesService,
+    shop: ShopService,
+    settings: Settings,
+    clock: Callable[[], datetime],
+) -> None:
+    if not command.args:
+        await state.set_state(SaleForm.customer)
+        await message.answer(tr("sale-ask-customer"))
+        return
+    now = clock()
+    parsed = split_sale_command(command.args)
+    card = await customers.find_one(parsed.customer)
+    service = await catalogue.require_by_name(parsed.service) if parsed.service else None
+    day = (
+        parse_date(parsed.day, today=sales.today(now), earliest=sales.earliest_date(now))
+        if parsed.day
+        else None
+    )
+    sale = await sales.log_sale(
+        customer_id=card.id,
+        amount=parsed.amount,
+        service_id=service.id if service else None,
+        day=day,
+        now=now,
+    )
+    await state.clear()
+    currency = (await shop.profile()).currency
+    await message.answer(formatting.receipt(sale, currency, settings.zone))
+
+
+async def process_customer_query(
+    message: Message,
+    state: FSMContext,
+    customers: CustomerService,
+    catalogue: CatalogueService,
+    shop: ShopService,
+) -> None:
+    assert message.text is not None
+    found = await customers.find(message.text)
+    if not found:
+        await message.answer(tr("sale-customer-not-found"))
+    elif len(found) == 1:
+        await _customer_chosen(message, state, found[0].id, found[0].label, catalogue, shop)
+    else:
+        await message.answer(tr("sale-pick-customer"), reply_markup=keyboards.pick_customer(found))
+
+
+async def process_customer_pick(
+    query: CallbackQuery,
+    callback_data: SalePickCustomer,
+    state: FSMContext,
+    customers: CustomerService,
+    catalogue: CatalogueService,
+    shop: ShopService,
+) -> None:
+    card = await customers.card(callback_data.customer_id)
+    if card is None:
+        raise InputError("error-customer-gone")
+    await query.answer()
+    assert isinstance(query.message, Message)
+    await _customer_chosen(query.message, state, card.id, card.label, catalogue, shop)
+
+
+async def _customer_chosen(
+    message: Message,
+    state: FSMContext,
+    customer_id: int,
+    label: str,
+    catalogue: CatalogueService,
+    shop: ShopService,
+) -> None:
+    await state.update_data(customer_id=customer_id, customer_label=label)
+    services = await catalogue.active()
+    if not services:
+        await state.update_data(service_id=None)
+        await state.set_state(SaleForm.amount)
+        await message.answer(tr("sale-ask-amount", customer=label))
+        return
+    await state.set_state(SaleForm.service)
+    currency = (await shop.profile()).currency
+    await message.answer(
+        tr("sale-ask-service", customer=label),
+        reply_markup=keyboards.pick_service(services, currency),
+    )
+
+
+async def process_service_pick(
+    query: CallbackQuery,
+    callback_data: SalePickService,
+    state: FSMContext,
+    catalogue: CatalogueService,
+    shop: ShopService,
+) -> None:
+    service = await catalogue.get(callback_data.service_id) if callback_data.service_id else None
+    await state.update_data(service_id=service.id if service else None)
+    await state.set_state(SaleForm.amount)
+    await query.answer()
+    assert isinstance(query.message, Message)
+    data = await state.get_data()
+    markup = None
+    if service is not None:
+        markup = keyboards.suggest_amount(service.price, (await shop.profile()).currency)
+    await query.message.answer(
+        tr("sale-ask-amount", customer=data["customer_label"]), reply_markup=markup
+    )
+
+
+async def process_amount(message: Message, state: FSMContext) -> None:
+    assert message.text is not None
+    await _amount_chosen(message, state, parse_money(message.text))
+
+
+async def process_amount_pick(
+    query: CallbackQuery, callback_data: SalePickAmount, state: FSMContext
+) -> None:
+    await query.answer()
+    assert isinstance(query.message, Message)
+    await _amount_chosen(query.message, state, callback_data.amount)
+
+
+async def _amount_chosen(message: Message, state: FSMContext, amount: int) -> None:
+    await state.update_data(amount=amount)
+    await state.set_state(SaleForm.day)
+    await message.answer(tr("sale-ask-day"), reply_markup=keyboards.pick_day())
+
+
+async def process_day(
+    message: Message,
+    state: FSMContext,
+    sales: SalesService,
+    shop: ShopService,
+    settings: Settings,
+    clock: Callable[[], datetime],
+) -> None:
+    assert message.text is not None
+    now = clock()
+    day = parse_date(message.text, today=sales.today(now), earliest=sales.earliest_date(now))
+    await _save(message, state, sales, shop, settings, now, day)
+
+
+async def process_day_pick(
+    query: CallbackQuery,
+    callback_data: SalePickDay,
+    state: FSMContext,
+    sales: SalesService,
+    shop: ShopService,
+    settings: Settings,
+    clock: Callable[[], datetime],
+) -> None:
+    now = clock()
+    day = sales.today(now) - timedelta(days=callback_data.days_ago)
+    await query.answer()
+    assert isinstance(query.message, Message)
+    await _save(query.message, state, sales, shop, settings, now, day)
+
+
+async def _save(
+    message: Message,
+    state: FSMContext,
+    sales: SalesService,
+    shop: ShopService,
+    settings: Settings,
+    now: datetime,
+    day: date | None,
+) -> None:
+    data = await state.get_data()
+    sale = await sales.log_sale(
+        customer_id=data["customer_id"],
+        amount=data["amount"],
+        service_id=data.get("service_id"),
+        day=day,
+        now=now,
+    )
+    await state.clear()
+    currency = (await shop.profile()).currency
+    await message.answer(formatting.receipt(sale, currency, settings.zone))
+
+
+async def list_sales(
+    message: Message, sales: SalesService, shop: ShopService, settings: Settings
+) -> None:
+    lines = await sales.recent()
+    if not lines:
+        await message.answer(tr("sales-empty"))
+        return
+    currency = (await shop.profile()).currency
+    text = "\n".join(
+        [tr("sales-header")]
+        + [formatting.sale_line(line, currency, settings.zone) for line in lines]
+    )
+    await message.answer(text, reply_markup=keyboards.recent_sales(lines))
+
+
+async def delete_command(message: Message, command: CommandObject) -> None:
+    args = (command.args or "").strip().lstrip("#")
+    if not args.isdigit() or len(args) > 12:
+        raise InputError("error-delsale-usage")
+    await message.answer(
+        tr("sale-delete-confirm", id=int(args)), reply_markup=keyboards.confirm_delete(int(args))
+    )
+
+
+async def ask_delete(query: CallbackQuery, callback_data: SaleDelete) -> None:
+    await query.answer()
+    assert isinstance(query.message, Message)
+    await query.message.answer(
+        tr("sale-delete-confirm", id=callback_data.purchase_id),
+        reply_markup=keyboards.confirm_delete(callback_data.purchase_id),
+    )
+
+
+async def confirm_delete(
+    query: CallbackQuery,
+    callback_data: SaleDeleteConfirm,
+    sales: SalesService,
+    shop: ShopService,
+    settings: Settings,
+) -> None:
+    await query.answer()
+    assert isinstance(query.message, Message)
+    if not callback_data.confirmed:
+        await query.message.edit_text(tr("sale-delete-kept"))
+        return
+    line = await sales.delete(callback_data.purchase_id)
+    if line is None:
+        await query.message.edit_text(tr("sale-delete-missing", id=callback_data.purchase_id))
+        return
+    currency = (await shop.profile()).currency
+    await query.message.edit_text(
+        tr("sale-deleted", line=formatting.sale_line(line, currency, settings.zone))
+    )

@@ -1,0 +1,222 @@
+"""Who the customers are: registration, the owner's offline records, finding someone."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from services.dto import CustomerCard, CustomerTotals
+from services.errors import InputError
+from services.parsing import MAX_TEXT, Birthday, clean_text, looks_like_phone, parse_phone
+from storage.database import Database
+from storage.models import Customer
+from storage.repositories import Repositories
+
+SEARCH_LIMIT = 10
+_PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def fold(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramPerson:
+    """What Telegram tells us about the person who wrote."""
+
+    telegram_id: int
+    first_name: str
+    last_name: str | None = None
+    username: str | None = None
+    language: str | None = None
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p)[:MAX_TEXT]
+
+
+@dataclass(frozen=True, slots=True)
+class StartResult:
+    customer: CustomerCard
+    created: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationResult:
+    customer: CustomerCard
+    completed_now: bool  # False when the person had already finished registration before
+
+
+class CustomerService:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def start(
+        self, person: TelegramPerson, payload: str | None, now: datetime
+    ) -> StartResult:
+        """Find or create the customer behind a /start; the deep-link payload is the source."""
+        source = payload if payload and _PAYLOAD.match(payload) else None
+        async with self._db.transaction() as repos:
+            row = await repos.customers.by_telegram_id(person.telegram_id)
+            created = row is None
+            if row is None:
+                row = await repos.customers.add(
+                    telegram_id=person.telegram_id,
+                    name=person.full_name or None,
+                    search_name=fold(person.full_name) or None,
+                    username=person.username,
+                    language=person.language,
+                    source=source,
+                    created_at=now,
+                )
+            else:
+                # First touch wins: a later deep link does not rewrite where they came from.
+                row.username = person.username
+            return StartResult(CustomerCard.of(row), created)
+
+    async def set_phone(self, telegram_id: int, phone_text: str) -> CustomerCard:
+        """Attach a phone; an offline record with that phone (added by the owner) is merged in."""
+        phone = parse_phone(phone_text)
+        async with self._db.transaction() as repos:
+            me = await self._require(repos, telegram_id)
+            holder = await repos.customers.by_phone(phone)
+            if holder is None or holder.id == me.id:
+                me.phone = phone
+                return CustomerCard.of(me)
+            if holder.telegram_id is not None:
+                raise InputError("error-phone-other-account")
+            return CustomerCard.of(await _merge_into_offline(repos, holder, me))
+
+    async def set_birthday(self, telegram_id: int, birthday: Birthday, now: datetime) -> None:
+        async with self._db.transaction() as repos:
+            me = await self._require(repos, telegram_id)
+            me.birth_day, me.birth_month, me.birth_year = (
+                birthday.day,
+                birthday.month,
+                birthday.year,
+            )
+            me.birthday_set_at = now
+
+    async def finish_registration(
+        self, telegram_id: int, consent: bool, now: datetime
+    ) -> RegistrationResult:
+        async with self._db.transaction() as repos:
+            me = await self._require(repos, telegram_id)
+            me.consent = consent
+            completed_now = me.registered_at is None
+            if completed_now:
+                me.registered_at = now
+            return RegistrationResult(CustomerCard.of(me), completed_now)
+
+    async def add_offline(self, name_text: str, phone_text: str, now: datetime) -> CustomerCard:
+        """A customer who is not on Telegram, added by the owner."""
+        name = clean_text(name_text)
+        phone = parse_phone(phone_text)
+        async with self._db.transaction() as repos:
+            holder = await repos.customers.by_phone(phone)
+            if holder is not None:
+                raise InputError("error-phone-taken", who=CustomerCard.of(holder).label)
+            row = await repos.customers.add(
+                name=name, search_name=fold(name), phone=phone, source="offline", created_at=now
+            )
+            return CustomerCard.of(row)
+
+    async def find(self, query: str) -> list[CustomerCard]:
+        """Customers matching a phone, @username, #id, Telegram id or part of a name."""
+        text = query.strip()
+        if not text:
+            raise InputError("error-customer-query-empty")
+        if len(text) > MAX_TEXT:
+            raise InputError("error-customer-query-long")
+        async with self._db.reading() as repos:
+            rows = await _search(repos, text)
+            return [CustomerCard.of(row) for row in rows]
+
+    async def find_one(self, query: str) -> CustomerCard:
+        """Exactly one customer, or an error that says there are none or several."""
+        found = await self.find(query)
+        if not found:
+            raise InputError("error-customer-not-found")
+        if len(found) > 1:
+            labels = "\n".join(card.label for card in found[:5])
+            raise InputError("error-customer-ambiguous", matches=labels)
+        return found[0]
+
+    async def card(self, customer_id: int) -> CustomerCard | None:
+        async with self._db.reading() as repos:
+            row = await repos.customers.get(customer_id)
+            return CustomerCard.of(row) if row else None
+
+    async def card_by_telegram(self, telegram_id: int) -> CustomerCard | None:
+        async with self._db.reading() as repos:
+            row = await repos.customers.by_telegram_id(telegram_id)
+            return CustomerCard.of(row) if row else None
+
+    async def totals(self, customer_id: int) -> CustomerTotals:
+        async with self._db.reading() as repos:
+            return await customer_totals(repos, customer_id)
+
+    async def _require(self, repos: Repositories, telegram_id: int) -> Customer:
+        row = await repos.customers.by_telegram_id(telegram_id)
+        if row is None:
+            raise InputError("error-not-registered")
+        return row
+
+
+async def customer_totals(repos: Repositories, customer_id: int) -> CustomerTotals:
+    totals = await repos.purchases.totals(customer_id)
+    return CustomerTotals(totals.count, totals.amount, totals.first_at, totals.last_at)
+
+
+async def _merge_into_offline(repos: Repositories, offline: Customer, online: Customer) -> Customer:
+    """The owner's record survives (other rows may point at it); Telegram facts move onto it."""
+    telegram_id = online.telegram_id
+    await repos.purchases.move_to(from_customer=online.id, to_customer=offline.id)
+    keep = {
+        "username": online.username,
+        "language": online.language,
+        "consent": online.consent,
+        "registered_at": online.registered_at,
+        "birthday_set_at": online.birthday_set_at,
+    }
+    birthday = (online.birth_day, online.birth_month, online.birth_year)
+    source = online.source
+    await repos.customers.delete(online)
+    offline.telegram_id = telegram_id
+    for key, value in keep.items():
+        if value is not None:
+            setattr(offline, key, value)
+    if birthday[0] is not None:
+        offline.birth_day, offline.birth_month, offline.birth_year = birthday
+    if source and offline.source in (None, "offline"):
+        offline.source = source
+    await repos.session.flush()
+    return offline
+
+
+async def _search(repos: Repositories, text: str) -> list[Customer]:
+    if text.startswith("@"):
+        row = await repos.customers.by_username(text[1:])
+        return [row] if row else []
+    if re.fullmatch(r"#\d{1,12}", text):
+        row = await repos.customers.get(int(text[1:]))
+        return [row] if row else []
+    found: dict[int, Customer] = {}
+    if looks_like_phone(text):
+        try:
+            row = await repos.customers.by_phone(parse_phone(text))
+        except InputError:
+            row = None
+        if row:
+            found[row.id] = row
+    if text.isdigit() and len(text) <= 15:
+        for row in (
+            await repos.customers.get(int(text)) if len(text) <= 9 else None,
+            await repos.customers.by_telegram_id(int(text)),
+        ):
+            if row:
+                found[row.id] = row
+    if found or re.fullmatch(r"[+\d\s\-()]+", text):
+        return list(found.values())
+    return list(await repos.customers.with_name_like(fold(text), SEARCH_LIMIT))

@@ -1,0 +1,76 @@
+"""SQL about customers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Customer
+
+
+class CustomerRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, customer_id: int) -> Customer | None:
+        return await self._session.get(Customer, customer_id)
+
+    async def by_telegram_id(self, telegram_id: int) -> Customer | None:
+        return await self._one(Customer.telegram_id == telegram_id)
+
+    async def by_phone(self, phone: str) -> Customer | None:
+        return await self._one(Customer.phone == phone)
+
+    async def by_external_id(self, external_id: str) -> Customer | None:
+        return await self._one(Customer.external_id == external_id)
+
+    async def by_username(self, username: str) -> Customer | None:
+        return await self._one(func.lower(Customer.username) == username.lower())
+
+    async def with_name_like(self, folded: str, limit: int) -> Sequence[Customer]:
+        pattern = "%" + folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = await self._session.scalars(
+            select(Customer)
+            .where(Customer.search_name.like(pattern, escape="\\"))
+            .order_by(Customer.id)
+            .limit(limit)
+        )
+        return rows.all()
+
+    async def add(self, **fields: Any) -> Customer:
+        customer = Customer(**fields)
+        self._session.add(customer)
+        await self._session.flush()
+        return customer
+
+    async def delete(self, customer: Customer) -> None:
+        await self._session.delete(customer)
+        await self._session.flush()
+
+    async def all(self) -> Sequence[Customer]:
+        return (await self._session.scalars(select(Customer).order_by(Customer.id))).all()
+
+    async def count(self) -> int:
+        return int(await self._session.scalar(select(func.count(Customer.id))) or 0)
+
+    async def matching_any(
+        self, *, external_id: str | None, phone: str | None, telegram_id: int | None
+    ) -> Sequence[Customer]:
+        conditions = []
+        if external_id:
+            conditions.append(Customer.external_id == external_id)
+        if phone:
+            conditions.append(Customer.phone == phone)
+        if telegram_id is not None:
+            conditions.append(Customer.telegram_id == telegram_id)
+        if not conditions:
+            return []
+        rows = await self._session.scalars(select(Customer).where(or_(*conditions)))
+        return rows.all()
+
+    async def _one(self, condition: Any) -> Customer | None:
+        rows = await self._session.scalars(select(Customer).where(condition).limit(1))
+        return rows.first()

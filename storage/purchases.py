@@ -1,0 +1,150 @@
+"""SQL about purchases."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Customer, Purchase, Service
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseTotals:
+    count: int
+    amount: int
+    first_at: datetime | None
+    last_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseRow:
+    id: int
+    customer_id: int
+    customer_name: str | None
+    customer_phone: str | None
+    service_name: str | None
+    amount: int
+    purchased_at: datetime
+
+
+class PurchaseRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(
+        self,
+        *,
+        customer_id: int,
+        service_id: int | None,
+        amount: int,
+        purchased_at: datetime,
+        created_at: datetime,
+    ) -> Purchase:
+        purchase = Purchase(
+            customer_id=customer_id,
+            service_id=service_id,
+            amount=amount,
+            purchased_at=purchased_at,
+            created_at=created_at,
+        )
+        self._session.add(purchase)
+        await self._session.flush()
+        return purchase
+
+    async def get(self, purchase_id: int) -> Purchase | None:
+        return await self._session.get(Purchase, purchase_id)
+
+    async def delete(self, purchase: Purchase) -> None:
+        await self._session.delete(purchase)
+        await self._session.flush()
+
+    async def totals(self, customer_id: int) -> PurchaseTotals:
+        row = (
+            await self._session.execute(
+                select(
+                    func.count(Purchase.id),
+                    func.coalesce(func.sum(Purchase.amount), 0),
+                    func.min(Purchase.purchased_at),
+                    func.max(Purchase.purchased_at),
+                ).where(Purchase.customer_id == customer_id)
+            )
+        ).one()
+        return PurchaseTotals(int(row[0]), int(row[1]), row[2], row[3])
+
+    async def has_earlier(self, purchase: Purchase) -> bool:
+        """Whether the customer bought before this purchase (ties by time, then id)."""
+        earlier = await self._session.scalar(
+            select(Purchase.id)
+            .where(
+                Purchase.customer_id == purchase.customer_id,
+                or_(
+                    Purchase.purchased_at < purchase.purchased_at,
+                    and_(Purchase.purchased_at == purchase.purchased_at, Purchase.id < purchase.id),
+                ),
+            )
+            .limit(1)
+        )
+        return earlier is not None
+
+    async def recent(self, limit: int) -> Sequence[PurchaseRow]:
+        result = await self._session.execute(
+            select(
+                Purchase.id,
+                Purchase.customer_id,
+                Customer.name,
+                Customer.phone,
+                Service.name,
+                Purchase.amount,
+                Purchase.purchased_at,
+            )
+            .join(Customer, Customer.id == Purchase.customer_id)
+            .outerjoin(Service, Service.id == Purchase.service_id)
+            .order_by(Purchase.created_at.desc(), Purchase.id.desc())
+            .limit(limit)
+        )
+        return [PurchaseRow(*row) for row in result.all()]
+
+    async def all_rows(self) -> Sequence[PurchaseRow]:
+        result = await self._session.execute(
+            select(
+                Purchase.id,
+                Purchase.customer_id,
+                Customer.name,
+                Customer.phone,
+                Service.name,
+                Purchase.amount,
+                Purchase.purchased_at,
+            )
+            .join(Customer, Customer.id == Purchase.customer_id)
+            .outerjoin(Service, Service.id == Purchase.service_id)
+            .order_by(Purchase.purchased_at, Purchase.id)
+        )
+        return [PurchaseRow(*row) for row in result.all()]
+
+    async def exists_exact(
+        self, *, customer_id: int, service_id: int | None, amount: int, purchased_at: datetime
+    ) -> bool:
+        found = await self._session.scalar(
+            select(Purchase.id)
+            .where(
+                Purchase.customer_id == customer_id,
+                Purchase.service_id.is_(None)
+                if service_id is None
+                else Purchase.service_id == service_id,
+                Purchase.amount == amount,
+                Purchase.purchased_at == purchased_at,
+            )
+            .limit(1)
+        )
+        return found is not None
+
+    async def move_to(self, *, from_customer: int, to_customer: int) -> None:
+        await self._session.execute(
+            update(Purchase)
+            .where(Purchase.customer_id == from_customer)
+            .values(customer_id=to_customer)
+        )

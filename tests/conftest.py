@@ -1,0 +1,125 @@
+"""Shared fixtures: a controllable clock, databases (SQLite always, PostgreSQL when given),
+and the real bot polling a fake Telegram Bot API server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from aiogram import Bot, Dispatcher
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.app import create_bot, create_dispatcher
+from bot.config import Settings, load_settings
+from storage.database import Database
+from tests.fakes.telegram import FakeTelegram, TelegramUser
+
+OWNER_ID = 1000
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
+
+
+@dataclass
+class FakeClock:
+    """The time as the bot sees it; tests move it forward by hand."""
+
+    now: datetime = field(default_factory=lambda: datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+async def _fresh_postgres(url: str) -> None:
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+def _async_url(url: str) -> str:
+    return load_settings(database_url=url, _env_file=None).database_url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """A migrated, empty database: every storage test runs on both engines."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+    else:
+        if not POSTGRES_URL:
+            pytest.skip("PostgreSQL tests need TEST_POSTGRES_URL (e.g. postgresql://postgres@127.0.0.1/test)")
+        url = _async_url(POSTGRES_URL)
+        await _fresh_postgres(url)
+    database = Database(url)
+    await database.migrate()
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+async def sqlite_db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+    await database.migrate()
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as server:
+        yield server
+
+
+def make_settings(fake: FakeTelegram, database: Database, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "bot_token": "123456:TEST-TOKEN",
+        "owner_ids": str(OWNER_ID),
+        "database_url": database.url,
+        "telegram_api_url": fake.base_url,
+        "timezone": "Europe/Moscow",
+        "default_language": "ru",
+        "_env_file": None,
+    }
+    values.update(overrides)
+    return load_settings(**values)
+
+
+@dataclass
+class RunningBot:
+    fake: FakeTelegram
+    dp: Dispatcher
+    bot: Bot
+    db: Database
+    settings: Settings
+    clock: FakeClock
+
+    def user(self, user_id: int, **profile: object) -> TelegramUser:
+        return self.fake.user(user_id, **profile)  # type: ignore[arg-type]
+
+    @property
+    def owner(self) -> TelegramUser:
+        return self.fake.user(OWNER_ID, first_name="Owner", language_code="en")
+
+
+@pytest.fixture
+async def app(
+    fake: FakeTelegram, sqlite_db: Database, clock: FakeClock
+) -> AsyncIterator[RunningBot]:
+    """The production dispatcher and bot, polling the fake server."""
+    settings = make_settings(fake, sqlite_db)
+    dp = create_dispatcher(settings, sqlite_db, clock=clock)
+    async with fake.polling(dp, create_bot(settings)) as bot:
+        yield RunningBot(fake, dp, bot, sqlite_db, settings, clock)
