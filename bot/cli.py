@@ -87,7 +87,6 @@ async def _migrate(settings: Settings) -> int:
 
 async def _export(settings: Settings, kind: str, output: Path | None) -> int:
     from services.transfer import export_csv
-
     from storage.database import Database
 
     db = Database(settings.database_url)
@@ -105,9 +104,8 @@ async def _export(settings: Settings, kind: str, output: Path | None) -> int:
 
 
 async def _import(settings: Settings, kind: str, path: Path) -> int:
-    from services.transfer import ImportFailed, import_csv
-
     from bot.app import utc_now
+    from services.transfer import ImportFailed, import_csv
     from storage.database import Database
 
     db = Database(settings.database_url)

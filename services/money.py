@@ -9,10 +9,10 @@ _PREFIXED = {"USD", "GBP"}
 def format_money(minor: int, currency: str) -> str:
     sign = "-" if minor < 0 else ""
     whole, cents = divmod(abs(minor), 100)
-    number = f"{whole:,}".replace(",", "\u00a0")
-    if cents:
-        number += f",{cents:02d}"
     symbol = _SYMBOLS.get(currency, currency)
-    if currency in _PREFIXED:
+    if currency in _PREFIXED:  # $2,500.50
+        number = f"{whole:,}" + (f".{cents:02d}" if cents else "")
         return f"{sign}{symbol}{number}"
+    # 2 500,50 ₽ (a no-break space keeps the number on one line)
+    number = f"{whole:,}".replace(",", "\u00a0") + (f",{cents:02d}" if cents else "")
     return f"{sign}{number}\u00a0{symbol}"

@@ -60,7 +60,9 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Da
         url = f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
     else:
         if not POSTGRES_URL:
-            pytest.skip("PostgreSQL tests need TEST_POSTGRES_URL (e.g. postgresql://postgres@127.0.0.1/test)")
+            pytest.skip(
+                "PostgreSQL tests need TEST_POSTGRES_URL (e.g. postgresql://postgres@127.0.0.1/test)"
+            )
         url = _async_url(POSTGRES_URL)
         await _fresh_postgres(url)
     database = Database(url)

@@ -47,7 +47,11 @@ def create_router() -> Router:
 
 
 def _is_skip(text: str | None) -> bool:
-    return text is not None and text.strip().casefold() in {tr("button-skip").casefold(), "skip", "пропустить"}
+    return text is not None and text.strip().casefold() in {
+        tr("button-skip").casefold(),
+        "skip",
+        "пропустить",
+    }
 
 
 def person_of(message: Message | CallbackQuery) -> TelegramPerson:
