@@ -100,6 +100,8 @@ async def on_shutdown(scheduler: AsyncIOScheduler) -> None:
 
 
 async def run_polling(settings: Settings) -> None:
+    if not settings.owner_ids:
+        log.warning("OWNER_IDS is empty: nobody can log sales; see .env.example")
     db = Database(settings.database_url)
     await db.migrate()
     bot = create_bot(settings)

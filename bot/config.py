@@ -30,7 +30,11 @@ class SettingsError(Exception):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,  # an empty line in .env means "use the default"
+        extra="ignore",
+        frozen=True,
     )
 
     bot_token: SecretStr | None = None
@@ -80,6 +84,20 @@ class Settings(BaseSettings):
         raise ValueError(
             f"unsupported database {scheme!r}; use sqlite:///path.db or postgresql://user@host/db"
         )
+
+    @field_validator("channel_id", mode="before")
+    @classmethod
+    def _numeric_channel(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                return None
+            if not value.lstrip("-").isdigit():
+                raise ValueError(
+                    "use the channel's numeric id, such as -1001234567890 "
+                    "(forward a post from the channel to @userinfobot to see it)"
+                )
+        return value
 
     @field_validator("telegram_api_url")
     @classmethod

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import os
+
+import pytest
+from aiogram.fsm.storage.redis import RedisStorage
 from sqlalchemy import func, select
 
+from bot.app import create_bot, create_dispatcher, create_fsm_storage
+from storage.database import Database
 from storage.models import Customer
-from tests.conftest import OWNER_ID, RunningBot
+from tests.conftest import OWNER_ID, FakeClock, RunningBot, make_settings
+from tests.fakes.telegram import FakeTelegram
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL")
 
 
 async def customers_in(app: RunningBot) -> list[Customer]:
@@ -141,3 +150,24 @@ async def test_language_falls_back_to_default(app: RunningBot) -> None:
     hans = app.user(50, language_code="de")
     replies = await hans.send("/start")
     assert "Здравствуйте" in replies[-1]["text"]
+
+
+async def test_registration_with_fsm_state_in_redis(
+    fake: FakeTelegram, sqlite_db: Database, clock: FakeClock
+) -> None:
+    """The same conversation with REDIS_URL set: state survives as JSON in Redis."""
+    if not REDIS_URL:
+        pytest.skip("Redis tests need TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/15)")
+    settings = make_settings(fake, sqlite_db, redis_url=REDIS_URL)
+    storage = create_fsm_storage(settings)
+    assert isinstance(storage, RedisStorage)
+    await storage.redis.flushdb()
+    dp = create_dispatcher(settings, sqlite_db, clock=clock, storage=storage)
+    async with fake.polling(dp, create_bot(settings)):
+        lena = fake.user(60, language_code="en")
+        await lena.send("/start")
+        await lena.share_contact("79161230000")
+        await lena.send("Skip")
+        await lena.click("Yes, send me offers")
+        assert "registered" in (lena.last_text or "")
+    await storage.close()
