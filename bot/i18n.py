@@ -1,7 +1,7 @@
 """Translations: aiogram's gettext-based I18n, fed straight from the .po catalogues.
 
 Texts are keyed by ids ("sale-saved"), so both languages live in the locale files and none in
-the handlers. Babel compiles the .po files in memory at start-up: no build step, no .mo files
+the handlers; each feature keeps its own .po file (messages.po, retention.po, analytics.po …). Babel compiles the .po files in memory at start-up: no build step, no .mo files
 to keep in step with their sources.
 """
 
@@ -14,6 +14,7 @@ from typing import Any
 
 from aiogram.types import TelegramObject, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -22,16 +23,21 @@ LANGUAGES = ("ru", "en")
 
 
 class CatalogI18n(I18n):
+    """Loads every .po file of a language (one per feature) as one catalogue."""
+
     def find_locales(self) -> dict[str, gettext.GNUTranslations]:
         translations: dict[str, gettext.GNUTranslations] = {}
         for folder in sorted(self.path.iterdir()):
-            po_path = folder / "LC_MESSAGES" / f"{self.domain}.po"
-            if not po_path.exists():
+            merged = Catalog(locale=folder.name)
+            for po_path in sorted(folder.glob("LC_MESSAGES/*.po")):
+                with po_path.open("rb") as po_file:
+                    for message in read_po(po_file, locale=folder.name):
+                        if message.id:
+                            merged[message.id] = message
+            if not len(merged):
                 continue
-            with po_path.open("rb") as po_file:
-                catalog = read_po(po_file, locale=folder.name)
             compiled = BytesIO()
-            write_mo(compiled, catalog)
+            write_mo(compiled, merged)
             compiled.seek(0)
             translations[folder.name] = gettext.GNUTranslations(compiled)
         return translations

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from babel.messages.catalog import Message
+from babel.messages.pofile import read_po
 
 from bot.config import SettingsError, load_settings
 from bot.i18n import LOCALES, create_i18n
@@ -131,11 +133,18 @@ def test_every_text_the_code_uses_exists() -> None:
     assert used - known == set()
 
 
-def _catalog(language: str):  # type: ignore[no-untyped-def]
-    from babel.messages.pofile import read_po
-
-    with (LOCALES / language / "LC_MESSAGES" / "messages.po").open("rb") as po:
-        return read_po(po)
+def _catalog(language: str) -> list[Message]:
+    messages: list[Message] = []
+    ids: set[str] = set()
+    for path in sorted((LOCALES / language / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as po:
+            for message in read_po(po):
+                if not message.id:  # each file's header
+                    continue
+                assert message.id not in ids, f"{message.id} is defined twice"
+                ids.add(message.id)
+                messages.append(message)
+    return messages
 
 
 def _placeholders(text: str) -> set[str]:
