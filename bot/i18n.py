@@ -1,8 +1,8 @@
 """Translations: aiogram's gettext-based I18n, fed straight from the .po catalogues.
 
 Texts are keyed by ids ("sale-saved"), so both languages live in the locale files and none in
-the handlers; each feature keeps its own .po file (messages.po, retention.po, analytics.po …). Babel compiles the .po files in memory at start-up: no build step, no .mo files
-to keep in step with their sources.
+the handlers; each feature keeps its own .po file (messages.po, retention.po, analytics.po …).
+Babel compiles them in memory at start-up: no build step, no .mo files to keep in step.
 """
 
 from __future__ import annotations
