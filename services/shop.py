@@ -1,17 +1,117 @@
-"""The owner's business knobs kept in the database, with their defaults."""
+"""The owner's business knobs kept in the database, with their defaults and their limits."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, fields, replace
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
+from services.errors import InputError
+from services.parsing import parse_money
 from storage.database import Database
 
 DEFAULT_CURRENCY = "RUB"
+CURRENCIES = ("RUB", "USD", "EUR", "KZT", "UAH", "GBP", "BYN", "AMD", "GEL", "UZS")
 
 
 @dataclass(frozen=True, slots=True)
 class ShopProfile:
     currency: str = DEFAULT_CURRENCY
+    margin_percent: int = 30  # the share of revenue that is profit, for LTV
+    acquisition_cost: int = 0  # minor units spent to win one customer (CAC)
+    lead_days: int = 4  # rebooking reminder this many days before the due date
+    window_start: time = time(10, 0)  # never write to customers outside this window
+    window_end: time = time(20, 0)
+    followup_days: int = 3  # one follow-up after this many days without a reaction
+    birthday_days_before: int = 3
+    birthday_discount: int = 15  # percent
+    birthday_valid_days: int = 14
+    feedback_hours: int = 3  # the rating question this long after a sale
+
+    def next_send_time(self, moment: datetime, zone: ZoneInfo) -> datetime:
+        """`moment` if it falls inside the sending window, else the window's next opening."""
+        local = moment.astimezone(zone)
+        if self.window_start <= local.time() < self.window_end:
+            return moment
+        day = local.date() if local.time() < self.window_start else local.date() + timedelta(1)
+        return datetime.combine(day, self.window_start, tzinfo=zone)
+
+    def in_window(self, moment: datetime, zone: ZoneInfo) -> bool:
+        return self.next_send_time(moment, zone) == moment
+
+
+# key → (lowest, highest) for whole-number knobs
+_RANGES: dict[str, tuple[int, int]] = {
+    "margin_percent": (1, 100),
+    "lead_days": (1, 14),
+    "followup_days": (1, 30),
+    "birthday_days_before": (0, 30),
+    "birthday_discount": (1, 90),
+    "birthday_valid_days": (1, 60),
+    "feedback_hours": (1, 72),
+}
+KNOBS = tuple(f.name for f in fields(ShopProfile))
+
+
+def _parse_time(text: str) -> time:
+    match = re.fullmatch(r"(\d{1,2})(?::(\d{2}))?", text.strip())
+    if not match or int(match[1]) > 23 or int(match[2] or 0) > 59:
+        raise InputError("error-time-format")
+    return time(int(match[1]), int(match[2] or 0))
+
+
+def parse_knob(key: str, text: str) -> object:
+    """The value of one knob from what the owner typed; InputError names what is expected."""
+    value = text.strip()
+    if key in _RANGES:
+        low, high = _RANGES[key]
+        if not re.fullmatch(r"\d{1,4}", value.rstrip("%").strip()) or not (
+            low <= int(value.rstrip("%").strip()) <= high
+        ):
+            raise InputError("error-knob-range", low=low, high=high)
+        return int(value.rstrip("%").strip())
+    if key == "currency":
+        code = value.upper()
+        if code not in CURRENCIES:
+            raise InputError("error-currency", known=", ".join(CURRENCIES))
+        return code
+    if key == "acquisition_cost":
+        return 0 if value in {"0", "-"} else parse_money(value)
+    if key == "window":
+        start, sep, end = value.replace("—", "-").replace("–", "-").partition("-")
+        if not sep:
+            raise InputError("error-window-format")
+        opens, closes = _parse_time(start), _parse_time(end)
+        if closes <= opens:
+            raise InputError("error-window-format")
+        return (opens, closes)
+    raise InputError("error-knob-unknown", known=", ".join(EDITABLE))
+
+
+EDITABLE = (*_RANGES, "currency", "acquisition_cost", "window")
+
+
+def _encode(value: object) -> str:
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    return str(value)
+
+
+def _decode(profile: ShopProfile, values: dict[str, str]) -> ShopProfile:
+    changes: dict[str, object] = {}
+    for f in fields(ShopProfile):
+        raw = values.get(f.name)
+        if raw is None:
+            continue
+        current = getattr(profile, f.name)
+        if isinstance(current, time):
+            changes[f.name] = _parse_time(raw)
+        elif isinstance(current, int):
+            changes[f.name] = int(raw)
+        else:
+            changes[f.name] = raw
+    return replace(profile, **changes)
 
 
 class ShopService:
@@ -21,4 +121,19 @@ class ShopService:
     async def profile(self) -> ShopProfile:
         async with self._db.reading() as repos:
             values = await repos.settings.all()
-        return ShopProfile(currency=values.get("currency", DEFAULT_CURRENCY))
+        return profile_from(values)
+
+    async def set(self, key: str, text: str) -> ShopProfile:
+        value = parse_knob(key, text)
+        async with self._db.transaction() as repos:
+            if isinstance(value, tuple):  # the sending window: two knobs at once
+                await repos.settings.put("window_start", _encode(value[0]))
+                await repos.settings.put("window_end", _encode(value[1]))
+            else:
+                await repos.settings.put(key, _encode(value))
+            return profile_from(await repos.settings.all())
+
+
+def profile_from(values: dict[str, str]) -> ShopProfile:
+    """The profile from stored values, for code that already holds a transaction."""
+    return _decode(ShopProfile(), values)

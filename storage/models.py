@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, MetaData, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.types import UTCDateTime
@@ -44,6 +44,8 @@ class Customer(Base):
     consent: Mapped[bool | None] = mapped_column(Boolean)
     registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Set when the person blocked the bot (403 or my_chat_member "kicked"); cleared on unblock.
+    blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Service(Base):
@@ -70,6 +72,8 @@ class Purchase(Base):
     amount: Mapped[int] = mapped_column(BigInteger)  # minor units
     purchased_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Before a promo code or points: amount is what was paid.
+    discount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class ShopSetting(Base):
@@ -79,3 +83,113 @@ class ShopSetting(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(255))
+
+
+# --- retention: outbox, bookings, schedule, promo codes, ratings ---------------------------
+
+
+class OutboxMessage(Base):
+    """One logical message to one chat. The dedup key makes every scan idempotent."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "not_before", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    # What to say, as data (JSON); the bot renders it per `kind` in the reader's language
+    # when it sends, so services decide who and when without formatting text.
+    payload: Mapped[str] = mapped_column(Text)
+    # pending → sending → sent | blocked | failed; a crash leaves "sending" → uncertain
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # What the person did with it: booked | declined | rated …; campaign results read this.
+    reaction: Mapped[str | None] = mapped_column(String(16))
+    reacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Booking(Base):
+    __tablename__ = "bookings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # booked | done | no_show | cancelled
+    status: Mapped[str] = mapped_column(String(16), default="booked")
+    source: Mapped[str] = mapped_column(String(16))  # rebook | book | owner
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    purchase_id: Mapped[int | None] = mapped_column(ForeignKey("purchases.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class BookingCell(Base):
+    """The master's time in 15-minute cells; a unique start makes double booking impossible.
+
+    A booking inserts one row per cell it covers in the same transaction as itself, so two
+    people tapping overlapping slots race on this constraint, not on a read-then-write.
+    """
+
+    __tablename__ = "booking_cells"
+
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    booking_id: Mapped[int] = mapped_column(
+        ForeignKey("bookings.id", ondelete="CASCADE"), index=True
+    )
+
+
+class TimeBlock(Base):
+    """Time the master is not available (a day off, a dentist appointment)."""
+
+    __tablename__ = "time_blocks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    note: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PromoCode(Base):
+    __tablename__ = "promo_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # birthday
+    percent: Mapped[int] = mapped_column(Integer)
+    valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
+    valid_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    purchase_id: Mapped[int | None] = mapped_column(ForeignKey("purchases.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Rating(Base):
+    __tablename__ = "ratings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id"), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    stars: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CrossSell(Base):
+    """The owner's own suggestion: after `service_id`, offer `suggested_id`."""
+
+    __tablename__ = "cross_sells"
+
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), primary_key=True)
+    suggested_id: Mapped[int] = mapped_column(ForeignKey("services.id"))

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.catalogue import CatalogueRepository
 from storage.customers import CustomerRepository
+from storage.outbox import OutboxRepository
 from storage.purchases import PurchaseRepository
 from storage.shop_settings import ShopSettingsRepository
 
@@ -17,3 +18,4 @@ class Repositories:
         self.purchases = PurchaseRepository(session)
         self.catalogue = CatalogueRepository(session)
         self.settings = ShopSettingsRepository(session)
+        self.outbox = OutboxRepository(session)

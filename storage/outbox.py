@@ -1,0 +1,99 @@
+"""SQL about the outbox: idempotent inserts, claiming due rows, recording what happened."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import OutboxMessage
+
+PENDING, SENDING, SENT = "pending", "sending", "sent"
+BLOCKED, FAILED, UNCERTAIN = "blocked", "failed", "uncertain"
+
+
+class OutboxRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def insert_once(self, **values: Any) -> int | None:
+        """Insert unless the dedup key exists; the new id, or None for a duplicate."""
+        dialect = self._session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = (
+            insert(OutboxMessage)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["dedup_key"])
+            .returning(OutboxMessage.id)
+        )
+        return (await self._session.execute(statement)).scalar_one_or_none()
+
+    async def get(self, outbox_id: int) -> OutboxMessage | None:
+        return await self._session.get(OutboxMessage, outbox_id)
+
+    async def by_key(self, dedup_key: str) -> OutboxMessage | None:
+        rows = await self._session.scalars(
+            select(OutboxMessage).where(OutboxMessage.dedup_key == dedup_key)
+        )
+        return rows.first()
+
+    async def exists(self, dedup_key: str) -> bool:
+        return await self.by_key(dedup_key) is not None
+
+    async def claim_due(self, now: datetime, limit: int) -> Sequence[OutboxMessage]:
+        """Mark up to `limit` due rows as being sent and return them.
+
+        On PostgreSQL, SKIP LOCKED lets several workers drain one outbox without sharing a row;
+        on SQLite the writing transaction (BEGIN IMMEDIATE) already excludes other writers.
+        """
+        query = (
+            select(OutboxMessage)
+            .where(OutboxMessage.status == PENDING, OutboxMessage.not_before <= now)
+            .order_by(OutboxMessage.not_before, OutboxMessage.id)
+            .limit(limit)
+        )
+        if self._session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        rows = (await self._session.scalars(query)).all()
+        for row in rows:
+            row.status = SENDING
+            row.claimed_at = now
+            row.attempts += 1
+        await self._session.flush()
+        return rows
+
+    async def next_due_at(self) -> datetime | None:
+        return await self._session.scalar(
+            select(func.min(OutboxMessage.not_before)).where(OutboxMessage.status == PENDING)
+        )
+
+    async def mark(self, outbox_id: int, status: str, **values: Any) -> None:
+        await self._session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == outbox_id)
+            .values(status=status, **values)
+        )
+
+    async def in_flight(self) -> Sequence[OutboxMessage]:
+        rows = await self._session.scalars(
+            select(OutboxMessage).where(OutboxMessage.status == SENDING).order_by(OutboxMessage.id)
+        )
+        return rows.all()
+
+    async def count_by_status(self) -> dict[str, int]:
+        result = await self._session.execute(
+            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+        )
+        return {status: int(count) for status, count in result.all()}
+
+    async def react(self, outbox_id: int, reaction: str, now: datetime) -> None:
+        """Remember the first thing the person did with the message."""
+        await self._session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == outbox_id, OutboxMessage.reaction.is_(None))
+            .values(reaction=reaction, reacted_at=now)
+        )
