@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.errors import InputError
@@ -99,7 +100,7 @@ def _encode(value: object) -> str:
 
 
 def _decode(profile: ShopProfile, values: dict[str, str]) -> ShopProfile:
-    changes: dict[str, object] = {}
+    changes: dict[str, Any] = {}
     for f in fields(ShopProfile):
         raw = values.get(f.name)
         if raw is None:
