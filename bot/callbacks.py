@@ -70,3 +70,27 @@ OWNER_CALLBACKS: tuple[type[CallbackData], ...] = (
     ServiceArchive,
 )
 OWNER_PREFIX = "o-"
+
+
+# --- retention (customers tap these in reminders; not owner buttons) ----------------------
+
+
+class BookSlot(CallbackData, prefix="bk"):
+    """Book `service_id` at `at` (UTC, minutes since the epoch); `ref` is the outbox id or 0."""
+
+    service_id: int
+    at: int
+    ref: int = 0
+
+
+class BookOther(CallbackData, prefix="bko"):
+    """"Another time": open the booking flow for this service."""
+
+    service_id: int
+    ref: int = 0
+
+
+class RebookDecline(CallbackData, prefix="rbn"):
+    """"Not now" on a rebooking reminder: no follow-up until the next purchase."""
+
+    ref: int

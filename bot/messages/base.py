@@ -1,0 +1,35 @@
+"""What a renderer receives and returns (see bot/render.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n
+
+from bot.i18n import tr_in
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    text: str
+    markup: InlineKeyboardMarkup | None = None
+    photo: str | None = None  # a file_id or URL; then `text` is the caption
+
+
+@dataclass(frozen=True, slots=True)
+class RenderContext:
+    i18n: I18n
+    language: str
+    outbox_id: int
+    currency: str
+    zone: ZoneInfo
+
+    def t(self, key: str, /, **params: Any) -> str:
+        return tr_in(self.i18n, self.language, key, **params)
+
+
+Renderer = Callable[[dict[str, Any], RenderContext], Rendered]

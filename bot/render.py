@@ -1,0 +1,28 @@
+"""Turning an outbox row (a kind and a JSON payload) into the Telegram message to send.
+
+Each feature keeps its renderers in `bot/messages/<feature>.py` as a `RENDERERS` dict; this
+module only merges them. Rendering happens at send time, in the reader's language.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.messages import basic
+from bot.messages.base import RenderContext, Rendered, Renderer
+
+RENDERERS: dict[str, Renderer] = {
+    **basic.RENDERERS,
+}
+
+
+class UnknownKind(LookupError):
+    pass
+
+
+def render(kind: str, payload: dict[str, Any], context: RenderContext) -> Rendered:
+    try:
+        renderer = RENDERERS[kind]
+    except KeyError:
+        raise UnknownKind(kind) from None
+    return renderer(payload, context)
