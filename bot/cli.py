@@ -95,7 +95,8 @@ async def _export(settings: Settings, kind: str, output: Path | None) -> int:
         if output is None:
             rows = await export_csv(db, kind, sys.stdout, zone=settings.zone)
         else:
-            with output.open("w", encoding="utf-8", newline="") as out:
+            # The BOM lets Excel show Cyrillic; import accepts files with or without it.
+            with output.open("w", encoding="utf-8-sig", newline="") as out:
                 rows = await export_csv(db, kind, out, zone=settings.zone)
     finally:
         await db.dispose()
