@@ -21,9 +21,20 @@ from bot.menu import set_command_menus
 from bot.roles import RoleMiddleware
 from handlers import get_routers
 from scheduler import create_scheduler
+from scheduler.delivery import DeliveryWorker
+from scheduler.jobs import register_jobs
+from scheduler.progress import CampaignProgress
+from services.bookings import BookingService
+from services.campaigns import CampaignService
 from services.catalogue import CatalogueService
+from services.channel_posts import ChannelPostService
 from services.customers import CustomerService
+from services.feedback import FeedbackService
+from services.growth import GrowthService
+from services.privacy import PrivacyService
+from services.reachability import ReachabilityService
 from services.sales import SalesService
+from services.schedule import ScheduleService
 from services.shop import ShopService
 from storage.database import Database
 
@@ -64,8 +75,11 @@ def create_dispatcher(
     clock: Clock = utc_now,
     storage: BaseStorage | None = None,
     scheduler: AsyncIOScheduler | None = None,
+    schedule_jobs: bool = True,
 ) -> Dispatcher:
+    """The production dispatcher; tests pass their clock and run the scans themselves."""
     dp = Dispatcher(storage=storage or create_fsm_storage(settings))
+    scheduler = scheduler or create_scheduler(settings.zone)
     dp.workflow_data.update(
         settings=settings,
         db=db,
@@ -74,26 +88,65 @@ def create_dispatcher(
         sales=SalesService(db, settings.zone),
         catalogue=CatalogueService(db),
         shop=ShopService(db),
-        scheduler=scheduler or create_scheduler(settings.zone),
+        feedback=FeedbackService(db),
+        privacy=PrivacyService(db),
+        growth=GrowthService(db),
+        scheduler=scheduler,
     )
+    dp.workflow_data.update(
+        bookings=BookingService(db, settings.zone, dp.workflow_data["sales"]),
+        schedule=ScheduleService(db, settings.zone),
+    )
+    if schedule_jobs:
+        register_jobs(scheduler, db, settings.zone, clock, on_queued=lambda: _wake_delivery(dp))
     i18n = create_i18n(settings.default_language)
+    # The Bot arrives only with start_polling; on_startup attaches it to the worker.
+    dp["delivery"] = DeliveryWorker(db, None, settings, i18n, clock=clock)
+    dp["reachability"] = ReachabilityService(db)
+    campaigns = CampaignService(db, settings.zone)
+    dp["campaigns"] = campaigns
+    dp["posts"] = ChannelPostService(db, settings.channel_id)
+    dp["progress"] = CampaignProgress(campaigns, i18n, settings.default_language, clock)
     dp.update.outer_middleware(RoleMiddleware(frozenset(settings.owner_ids)))
     dp.update.outer_middleware(UserLanguageMiddleware(i18n))
     register_error_handlers(dp)
-    dp.include_routers(*get_routers())
+    dp.include_routers(*get_routers(settings))
     dp.startup.register(on_startup)
     dp.shutdown.register(on_shutdown)
     return dp
 
 
-async def on_startup(bot: Bot, settings: Settings, scheduler: AsyncIOScheduler) -> None:
+def _wake_delivery(dp: Dispatcher) -> None:
+    """Rows a scan just queued go out now rather than at the worker's next look."""
+    delivery = dp.workflow_data.get("delivery")
+    if delivery is not None:
+        delivery.notify()
+
+
+async def on_startup(
+    bot: Bot,
+    settings: Settings,
+    scheduler: AsyncIOScheduler,
+    delivery: DeliveryWorker,
+    progress: CampaignProgress,
+    clock: Clock,
+) -> None:
     await set_command_menus(bot, settings)
     # AsyncIOScheduler binds to the running loop, so it starts here, not at construction.
     scheduler.start()
+    # Rows a crash left half-sent are reported as uncertain before anything new goes out.
+    delivery.attach(bot)
+    await delivery.recover(clock())
+    delivery.start()
+    progress.start(bot)
     log.info("bot started")
 
 
-async def on_shutdown(scheduler: AsyncIOScheduler) -> None:
+async def on_shutdown(
+    scheduler: AsyncIOScheduler, delivery: DeliveryWorker, progress: CampaignProgress
+) -> None:
+    await progress.stop()
+    await delivery.stop()
     if scheduler.running:
         scheduler.shutdown(wait=False)
     log.info("bot stopped")

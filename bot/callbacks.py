@@ -94,3 +94,122 @@ class RebookDecline(CallbackData, prefix="rbn"):
     """"Not now" on a rebooking reminder: no follow-up until the next purchase."""
 
     ref: int
+
+
+class RateVisit(CallbackData, prefix="rate"):
+    purchase_id: int
+    stars: int
+
+
+class SettingEdit(CallbackData, prefix="o-set"):
+    key: str
+
+
+OWNER_CALLBACKS += (SettingEdit,)
+
+
+# --- bookings (customers) -------------------------------------------------------------------
+
+
+class BookDay(CallbackData, prefix="bkd"):
+    """A day of the booking flow: `day` is date.toordinal(); `move` a booking id being moved."""
+
+    service_id: int
+    day: int
+    ref: int = 0
+    move: int = 0
+
+
+class BookMove(CallbackData, prefix="bkm"):
+    """Move booking `booking_id` to `at` (UTC minutes since the epoch)."""
+
+    booking_id: int
+    at: int
+
+
+class BookingAction(CallbackData, prefix="bka"):
+    booking_id: int
+    action: str  # confirm | move | cancel
+
+
+# --- bookings and schedule (owner) ----------------------------------------------------------
+
+
+class OwnerBookingDone(CallbackData, prefix="o-bkdone"):
+    booking_id: int
+
+
+class OwnerBookingNoShow(CallbackData, prefix="o-bkns"):
+    booking_id: int
+
+
+class OwnerSaleAmount(CallbackData, prefix="o-bkamt"):
+    """The "Change amount" button under the receipt of a booking marked done."""
+
+    purchase_id: int
+
+
+class OwnerHoursDay(CallbackData, prefix="o-hrs"):
+    weekday: int  # Monday = 0
+
+
+class OwnerDayView(CallbackData, prefix="o-bkday"):
+    day: int  # date.toordinal()
+
+
+OWNER_CALLBACKS += (
+    OwnerBookingDone,
+    OwnerBookingNoShow,
+    OwnerSaleAmount,
+    OwnerHoursDay,
+    OwnerDayView,
+)
+
+
+class SaleApplyCode(CallbackData, prefix="o-code"):
+    code: str  # "" for "no code"
+
+
+OWNER_CALLBACKS += (SaleApplyCode,)
+
+
+# --- owner analytics ------------------------------------------------------------------------
+
+
+class StatsView(CallbackData, prefix="o-stv"):
+    view: str  # abc | cohorts | predicted | risk | campaigns
+
+
+class WinbackSend(CallbackData, prefix="o-wb"):
+    customer_id: int
+
+
+OWNER_CALLBACKS += (StatsView, WinbackSend)
+
+
+class ForgetConfirm(CallbackData, prefix="fgt"):
+    sure: bool
+
+
+class PromoSegment(CallbackData, prefix="o-pseg"):
+    kind: str
+    value: str = ""
+
+
+class PromoConfirm(CallbackData, prefix="o-pgo"):
+    send: bool
+
+
+class PostButton(CallbackData, prefix="o-pbtn"):
+    with_button: bool
+
+
+class PostNow(CallbackData, prefix="o-pnow"):
+    pass
+
+
+class PostCancel(CallbackData, prefix="o-pcan"):
+    post_id: int
+
+
+OWNER_CALLBACKS += (PromoSegment, PromoConfirm, PostButton, PostNow, PostCancel)

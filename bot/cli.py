@@ -10,9 +10,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot import cli_analytics
 from bot.config import Settings, SettingsError, load_settings
 
 KINDS = ("customers", "purchases", "services")
+JOB_NAMES = ("rebooking", "birthdays", "feedback", "booking_reminders")
 
 NO_TOKEN = """\
 BOT_TOKEN is not set, so the bot cannot connect to Telegram.
@@ -33,9 +35,15 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="write customers, purchases or services as CSV")
     export.add_argument("kind", choices=KINDS)
     export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    jobs = commands.add_parser("jobs", help="the scheduled scans: list them, or run one now")
+    jobs_commands = jobs.add_subparsers(dest="jobs_command", metavar="ACTION", required=True)
+    jobs_commands.add_parser("list", help="each job, when it last ran and runs next")
+    run_one = jobs_commands.add_parser("run", help="run one job now (a running bot sends its rows)")
+    run_one.add_argument("name", choices=JOB_NAMES)
     load = commands.add_parser("import", help="read customers, purchases or services from CSV")
     load.add_argument("kind", choices=KINDS)
     load.add_argument("file", type=Path)
+    cli_analytics.add_parsers(commands)
     return parser
 
 
@@ -44,6 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # migrations are routine here
     try:
         settings = load_settings()
     except SettingsError as exc:
@@ -52,14 +61,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.command or "run"
     if command == "run":
         return _run(settings)
-    if command == "migrate":
-        return asyncio.run(_migrate(settings))
-    if command == "export":
-        return asyncio.run(_export(settings, args.kind, args.output))
-    if not args.file.is_file():
+    if command in cli_analytics.COMMANDS:
+        return cli_analytics.main(args, settings)
+    if command == "import" and not args.file.is_file():
         print(f"no such file: {args.file}", file=sys.stderr)
         return 2
-    return asyncio.run(_import(settings, args.kind, args.file))
+    return asyncio.run(_command(settings, command, args))
+
+
+async def _command(settings: Settings, command: str, args: argparse.Namespace) -> int:
+    if command == "migrate":
+        return await _migrate(settings)
+    if command == "export":
+        return await _export(settings, args.kind, args.output)
+    if command == "jobs":
+        return await _jobs(settings, args.jobs_command, getattr(args, "name", None))
+    return await _import(settings, args.kind, args.file)
 
 
 def _run(settings: Settings) -> int:
@@ -101,6 +118,39 @@ async def _export(settings: Settings, kind: str, output: Path | None) -> int:
     finally:
         await db.dispose()
     print(f"exported {rows} {kind}", file=sys.stderr)
+    return 0
+
+
+async def _jobs(settings: Settings, action: str, name: str | None) -> int:
+    from bot.app import utc_now
+    from scheduler.jobs import EVERY, JOBS, last_runs, run_job
+    from storage.database import Database
+
+    db = Database(settings.database_url)
+    try:
+        await db.migrate()
+        now = utc_now()
+        if action == "run":
+            assert name is not None
+            queued = await run_job(name, db, settings.zone, now)
+            print(f"{name}: queued {queued} message(s); a running bot sends them within seconds")
+            return 0
+        runs = await last_runs(db)
+    finally:
+        await db.dispose()
+    minutes = int(EVERY.total_seconds() // 60)
+    print(f"Each job runs every {minutes} minutes while the bot runs, and once at its start-up.")
+    for job in JOBS.values():
+        last = runs[job.name]
+        if last is None:
+            when = "never ran; next: at the bot's next start-up"
+        else:
+            upcoming = max(last + EVERY, now)
+            when = (
+                f"last ran {last.astimezone(settings.zone):%Y-%m-%d %H:%M}; "
+                f"next about {upcoming.astimezone(settings.zone):%Y-%m-%d %H:%M} (if the bot runs)"
+            )
+        print(f"  {job.name:<18} {job.what}\n  {'':<18} {when}")
     return 0
 
 

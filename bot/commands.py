@@ -8,8 +8,11 @@ from typing import Final
 CUSTOMER_COMMANDS: Final = (
     ("start", "cmd-start"),
     ("me", "cmd-me"),
+    ("book", "cmd-book"),
     ("help", "cmd-help"),
     ("cancel", "cmd-cancel"),
+    ("stop", "cmd-stop"),
+    ("forget", "cmd-forget"),
 )
 
 OWNER_COMMANDS: Final = (
@@ -19,6 +22,18 @@ OWNER_COMMANDS: Final = (
     ("addcustomer", "cmd-addcustomer"),
     ("services", "cmd-services"),
     ("addservice", "cmd-addservice"),
+    ("settings", "cmd-settings"),
+    ("promo", "cmd-promo"),
+    ("post", "cmd-post"),
+    ("posts", "cmd-posts"),
+    ("link", "cmd-link"),
+    ("sources", "cmd-sources"),
+    ("spend", "cmd-spend"),
+    ("birthday", "cmd-birthday"),
+    ("hours", "cmd-hours"),
+    ("today", "cmd-today"),
+    ("stats", "cmd-stats"),
+    ("cac", "cmd-cac"),
     ("help", "cmd-help"),
     ("cancel", "cmd-cancel"),
 )

@@ -18,7 +18,7 @@ def local_day(moment: datetime | None, zone: ZoneInfo) -> str:
 
 def receipt(sale: SaleReceipt, currency: str, zone: ZoneInfo) -> str:
     kind = tr("sale-kind-repeat" if sale.is_repeat else "sale-kind-first")
-    return tr(
+    text = tr(
         "sale-saved",
         id=sale.purchase_id,
         customer=sale.customer.label,
@@ -29,6 +29,15 @@ def receipt(sale: SaleReceipt, currency: str, zone: ZoneInfo) -> str:
         visits=sale.totals.visits,
         total=format_money(sale.totals.total, currency),
     )
+    if sale.points_used:
+        text += "\n" + tr("sale-points-used", points=sale.points_used)
+    if sale.customer.telegram_id is not None:
+        text += "\n" + tr("sale-points-balance", balance=sale.points_balance)
+    if sale.code:
+        text += "\n" + tr(
+            "sale-discount", code=sale.code, discount=format_money(sale.discount, currency)
+        )
+    return text
 
 
 def sale_line(line: SaleLine, currency: str, zone: ZoneInfo) -> str:

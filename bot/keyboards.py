@@ -9,6 +9,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder, ReplyKeyboardBuilder
 
 from bot.callbacks import (
     ConsentChoice,
+    SaleApplyCode,
     SaleDelete,
     SaleDeleteConfirm,
     SalePickAmount,
@@ -73,6 +74,13 @@ def pick_service(services: Sequence[ServiceItem], currency: str) -> InlineKeyboa
 def suggest_amount(amount: int, currency: str) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text=format_money(amount, currency), callback_data=SalePickAmount(amount=amount))
+    return builder.as_markup()
+
+
+def apply_code(code: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=tr("button-apply-code", code=code), callback_data=SaleApplyCode(code=code))
+    builder.button(text=tr("button-no-code"), callback_data=SaleApplyCode(code=""))
     return builder.as_markup()
 
 

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.messages import basic
+from bot.messages import analytics, basic, bookings, growth, retention
 from bot.messages.base import RenderContext, Rendered, Renderer
 
 RENDERERS: dict[str, Renderer] = {
     **basic.RENDERERS,
+    **retention.RENDERERS,
+    **growth.RENDERERS,
+    **bookings.RENDERERS,
+    **analytics.RENDERERS,
 }
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from aiogram import F, Router
 
-from handlers import common, customer, fallback, owner, refusals
+from bot.config import Settings
+from handlers import channel, common, customer, fallback, membership, owner, refusals
 
 
-def get_routers() -> list[Router]:
-    # Only private chats talk to the bot; channel updates get their own router later.
+def get_routers(settings: Settings) -> list[Router]:
+    # Only private chats talk to the bot; the channel's join requests have their own router.
     private = Router(name="private")
     private.message.filter(F.chat.type == "private")
     private.include_routers(
@@ -18,4 +19,4 @@ def get_routers() -> list[Router]:
         customer.create_router(),
         fallback.create_router(),
     )
-    return [private]
+    return [private, membership.create_router(), channel.create_router(settings)]

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from services.dto import CustomerCard, CustomerTotals
 from services.errors import InputError
+from services.loyalty import REFERRAL_PREFIX, LedgerLine, ensure_referral_code, ledger
 from services.parsing import MAX_TEXT, Birthday, clean_text, looks_like_phone, parse_phone
 from storage.database import Database
 from storage.models import Customer
@@ -37,6 +38,13 @@ class TelegramPerson:
 
 
 @dataclass(frozen=True, slots=True)
+class LoyaltyCard:
+    balance: int
+    lines: list[LedgerLine]
+    referral_code: str  # the deep-link payload: t.me/<bot>?start=<referral_code>
+
+
+@dataclass(frozen=True, slots=True)
 class StartResult:
     customer: CustomerCard
     created: bool
@@ -61,6 +69,13 @@ class CustomerService:
             row = await repos.customers.by_telegram_id(person.telegram_id)
             created = row is None
             if row is None:
+                referrer = None
+                if source and source.startswith(REFERRAL_PREFIX):
+                    # Only a brand-new customer counts as brought by a friend.
+                    referrer = await repos.customers.by_referral_code(
+                        source.removeprefix(REFERRAL_PREFIX)
+                    )
+                    source = "referral" if referrer else None
                 row = await repos.customers.add(
                     telegram_id=person.telegram_id,
                     name=person.full_name or None,
@@ -68,6 +83,7 @@ class CustomerService:
                     username=person.username,
                     language=person.language,
                     source=source,
+                    referred_by=referrer.id if referrer else None,
                     created_at=now,
                 )
             else:
@@ -91,6 +107,8 @@ class CustomerService:
     async def set_birthday(self, telegram_id: int, birthday: Birthday, now: datetime) -> None:
         async with self._db.transaction() as repos:
             me = await self._require(repos, telegram_id)
+            if me.birth_day is not None and me.registered_at is not None:
+                raise InputError("error-birthday-ask-owner")
             me.birth_day, me.birth_month, me.birth_year = (
                 birthday.day,
                 birthday.month,
@@ -133,6 +151,22 @@ class CustomerService:
             rows = await _search(repos, text)
             return [CustomerCard.of(row) for row in rows]
 
+    async def set_birthday_by_owner(
+        self, customer_id: int, birthday: Birthday, now: datetime
+    ) -> CustomerCard:
+        """Only the owner changes a birthday once it is set (customers could chase the gift)."""
+        async with self._db.transaction() as repos:
+            row = await repos.customers.get(customer_id)
+            if row is None:
+                raise InputError("error-customer-gone")
+            row.birth_day, row.birth_month, row.birth_year = (
+                birthday.day,
+                birthday.month,
+                birthday.year,
+            )
+            row.birthday_set_at = now
+            return CustomerCard.of(row)
+
     async def find_one(self, query: str) -> CustomerCard:
         """Exactly one customer, or an error that says there are none or several."""
         found = await self.find(query)
@@ -153,6 +187,19 @@ class CustomerService:
             row = await repos.customers.by_telegram_id(telegram_id)
             return CustomerCard.of(row) if row else None
 
+    async def loyalty(self, customer_id: int) -> LoyaltyCard:
+        """Points balance, the latest ledger lines and the personal referral code."""
+        async with self._db.transaction() as repos:
+            row = await repos.customers.get(customer_id)
+            if row is None:
+                raise InputError("error-customer-gone")
+            code = await ensure_referral_code(repos, row)
+            return LoyaltyCard(
+                balance=await repos.growth.balance(customer_id),
+                lines=await ledger(repos, customer_id),
+                referral_code=REFERRAL_PREFIX + code,
+            )
+
     async def totals(self, customer_id: int) -> CustomerTotals:
         async with self._db.reading() as repos:
             return await customer_totals(repos, customer_id)
@@ -172,7 +219,7 @@ async def customer_totals(repos: Repositories, customer_id: int) -> CustomerTota
 async def _merge_into_offline(repos: Repositories, offline: Customer, online: Customer) -> Customer:
     """The owner's record survives (other rows may point at it); Telegram facts move onto it."""
     telegram_id = online.telegram_id
-    await repos.purchases.move_to(from_customer=online.id, to_customer=offline.id)
+    await repos.customers.move_references(from_id=online.id, to_id=offline.id)
     keep = {
         "username": online.username,
         "language": online.language,

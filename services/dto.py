@@ -89,6 +89,10 @@ class SaleReceipt:
     purchased_at: datetime
     is_repeat: bool
     totals: CustomerTotals
+    discount: int = 0
+    code: str | None = None
+    points_used: int = 0
+    points_balance: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ class Outgoing:
     customer_id: int | None
     not_before: datetime
     payload: dict[str, Any] = field(default_factory=dict)
+    campaign_id: int | None = None
 
 
 async def enqueue(repos: Repositories, message: Outgoing, now: datetime) -> int | None:
@@ -39,4 +40,5 @@ async def enqueue(repos: Repositories, message: Outgoing, now: datetime) -> int 
         attempts=0,
         not_before=message.not_before,
         created_at=now,
+        campaign_id=message.campaign_id,
     )

@@ -179,12 +179,15 @@ class SaleCommand:
     amount: int
     service: str | None
     day: str | None
+    code: str | None = None
 
 
 _AMOUNT_PREFIX = re.compile(
     r"^([-−]?\d[\d\s\u00a0\u202f.,']*(?:\s*(?:₽|руб\.?|р\.?|rub|rur|\$|€|usd|eur)(?=\s|$))?)",
     re.IGNORECASE,
 )
+# A promo code such as BD-7KQ2ZX anywhere after the customer.
+_PROMO_CODE = re.compile(r"(?:^|\s)([A-Za-z]{2}-[A-Za-z0-9]{6})(?=\s|$)")
 _TRAILING_DATE = re.compile(r"(?:^|\s)(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./]\d{1,2}[./]\d{4})$")
 
 
@@ -201,6 +204,11 @@ def split_sale_command(text: str) -> SaleCommand:
         customer, _, rest = value.partition(" ")
     if not customer or not rest:
         raise InputError("error-sale-usage")
+    code = None
+    code_match = _PROMO_CODE.search(rest)
+    if code_match:
+        code = code_match.group(1).upper()
+        rest = (rest[: code_match.start()] + " " + rest[code_match.end() :]).strip()
     day = None
     date_match = _TRAILING_DATE.search(rest)
     if date_match:
@@ -213,7 +221,7 @@ def split_sale_command(text: str) -> SaleCommand:
     amount_text = amount_match.group(1).rstrip(" ,.")
     amount = parse_money(amount_text)
     service = rest[len(amount_match.group(1)) :].strip(" ,") or None
-    return SaleCommand(customer=customer, amount=amount, service=service, day=day)
+    return SaleCommand(customer=customer, amount=amount, service=service, day=day, code=code)
 
 
 _PHONE_TAIL = re.compile(r"(\+?[\d][\d\s\-().]{8,28}\d)$")

@@ -6,9 +6,15 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from services.customers import customer_totals
-from services.dto import CustomerCard, SaleLine, SaleReceipt
+from services.dto import CustomerCard, CustomerTotals, SaleLine, SaleReceipt
 from services.errors import InputError
+from services.loyalty import after_sale, check_points, spend_points
+from services.outbox import Outgoing, enqueue
+from services.promo import redeem
+from services.shop import profile_from
 from storage.database import Database
+from storage.models import Customer, Purchase
+from storage.repositories import Repositories
 
 # A past sale entered with a date only is placed at local noon: the day is right in any zone.
 _PAST_SALE_TIME = time(12, 0)
@@ -39,7 +45,10 @@ class SalesService:
         service_id: int | None,
         day: date | None,
         now: datetime,
+        code: str | None = None,
+        points: int = 0,
     ) -> SaleReceipt:
+        """Record a sale (with a promo code, points paid) and queue the customer's thank-you."""
         if amount <= 0:
             raise InputError("error-money-zero")
         async with self._db.transaction() as repos:
@@ -52,22 +61,51 @@ class SalesService:
                 if service is None:
                     raise InputError("error-service-unknown")
                 service_name = service.name
+            discount = None
+            if code:
+                discount = await redeem(
+                    repos, code, customer_id=customer_id, amount=amount, now=now
+                )
+            price = amount - (discount.amount if discount else 0)
+            points_off = await check_points(repos, customer_id, points, price) if points else 0
             purchase = await repos.purchases.add(
                 customer_id=customer_id,
                 service_id=service_id,
-                amount=amount,
+                amount=price - points_off,
+                discount=discount.amount if discount else 0,
+                points_used=points,
                 purchased_at=self.moment_of(day, now),
                 created_at=now,
             )
+            if discount:
+                used = await repos.retention.promo_code(discount.code)
+                assert used is not None
+                used.purchase_id = purchase.id
+            if points:
+                await spend_points(repos, customer_id, points, purchase.id, now)
+            profile = profile_from(await repos.settings.all())
+            balance = await after_sale(repos, customer, purchase, profile, now)
+            totals = await customer_totals(repos, customer_id)
+            await queue_thanks(repos, customer, purchase, service_id, totals, now, balance)
             return SaleReceipt(
                 purchase_id=purchase.id,
                 customer=CustomerCard.of(customer),
                 service_name=service_name,
-                amount=amount,
+                amount=purchase.amount,
                 purchased_at=purchase.purchased_at,
                 is_repeat=await repos.purchases.has_earlier(purchase),
-                totals=await customer_totals(repos, customer_id),
+                totals=totals,
+                discount=purchase.discount,
+                code=discount.code if discount else None,
+                points_used=points,
+                points_balance=balance,
             )
+
+    async def active_code(self, customer_id: int, now: datetime) -> tuple[str, int] | None:
+        """The customer's usable promo code and its percent, to offer at the counter."""
+        async with self._db.reading() as repos:
+            codes = await repos.retention.active_promo_codes(customer_id, now)
+        return (codes[0].code, codes[0].percent) if codes else None
 
     async def recent(self, limit: int = 10) -> list[SaleLine]:
         async with self._db.reading() as repos:
@@ -95,5 +133,44 @@ class SalesService:
                 purchase.amount,
                 purchase.purchased_at,
             )
+            await repos.purchases.detach(purchase.id)
             await repos.purchases.delete(purchase)
             return line
+
+
+THANKS = "thanks"
+# A sale entered days later gets no thank-you: it would arrive out of the blue.
+THANKS_WITHIN = timedelta(days=1)
+
+
+async def queue_thanks(
+    repos: Repositories,
+    customer: Customer,
+    purchase: Purchase,
+    service_id: int | None,
+    totals: CustomerTotals,
+    now: datetime,
+    balance: int,
+) -> None:
+    """A thank-you with the customer's totals and, if they agreed to offers, one suggestion."""
+    if customer.telegram_id is None or customer.blocked_at is not None:
+        return
+    if purchase.purchased_at < now - THANKS_WITHIN:
+        return
+    suggestion = None
+    if service_id is not None and customer.consent:
+        suggestion = await repos.retention.owner_cross_sell(service_id)
+        if suggestion is None:
+            suggestion = await repos.retention.co_bought(service_id)
+    payload = {
+        "name": customer.name or "",
+        "amount": purchase.amount,
+        "visits": totals.visits,
+        "total": totals.total,
+        "suggestion": suggestion,
+        "points": balance,
+    }
+    message = Outgoing(
+        f"thanks:{purchase.id}", THANKS, customer.telegram_id, customer.id, now, payload
+    )
+    await enqueue(repos, message, now)

@@ -29,6 +29,8 @@ class ShopProfile:
     birthday_discount: int = 15  # percent
     birthday_valid_days: int = 14
     feedback_hours: int = 3  # the rating question this long after a sale
+    cashback_percent: int = 5  # loyalty points credited on each sale
+    referral_bonus: int = 300  # points for bringing a friend who buys
 
     def next_send_time(self, moment: datetime, zone: ZoneInfo) -> datetime:
         """`moment` if it falls inside the sending window, else the window's next opening."""
@@ -51,6 +53,8 @@ _RANGES: dict[str, tuple[int, int]] = {
     "birthday_discount": (1, 90),
     "birthday_valid_days": (1, 60),
     "feedback_hours": (1, 72),
+    "cashback_percent": (0, 50),
+    "referral_bonus": (0, 100_000),
 }
 KNOBS = tuple(f.name for f in fields(ShopProfile))
 
@@ -67,7 +71,7 @@ def parse_knob(key: str, text: str) -> object:
     value = text.strip()
     if key in _RANGES:
         low, high = _RANGES[key]
-        if not re.fullmatch(r"\d{1,4}", value.rstrip("%").strip()) or not (
+        if not re.fullmatch(r"\d{1,6}", value.rstrip("%").strip()) or not (
             low <= int(value.rstrip("%").strip()) <= high
         ):
             raise InputError("error-knob-range", low=low, high=high)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Customer
@@ -26,6 +26,9 @@ class CustomerRepository:
 
     async def by_external_id(self, external_id: str) -> Customer | None:
         return await self._one(Customer.external_id == external_id)
+
+    async def by_referral_code(self, code: str) -> Customer | None:
+        return await self._one(Customer.referral_code == code)
 
     async def by_username(self, username: str) -> Customer | None:
         return await self._one(func.lower(Customer.username) == username.lower())
@@ -49,6 +52,17 @@ class CustomerRepository:
     async def delete(self, customer: Customer) -> None:
         await self._session.delete(customer)
         await self._session.flush()
+
+    async def move_references(self, *, from_id: int, to_id: int) -> None:
+        """Point every row that refers to one customer at another (before merging them)."""
+        customers = Customer.__table__
+        for table in Customer.metadata.sorted_tables:
+            for fk in table.foreign_keys:
+                if fk.column.table is customers and fk.parent.table is not None:
+                    column = fk.parent
+                    await self._session.execute(
+                        update(table).where(column == from_id).values({column.name: to_id})
+                    )
 
     async def all(self) -> Sequence[Customer]:
         return (await self._session.scalars(select(Customer).order_by(Customer.id))).all()

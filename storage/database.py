@@ -54,10 +54,12 @@ def _ensure_sqlite_folder(url: str) -> None:
 class Database:
     """Owns the engine; hands out transactions as bundles of repositories."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(
+        self, url: str, *, echo: bool = False, connect_args: dict[str, Any] | None = None
+    ) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        kwargs: dict[str, Any] = {"echo": echo}
+        kwargs: dict[str, Any] = {"echo": echo, "connect_args": connect_args or {}}
         if self.is_sqlite:
             _ensure_sqlite_folder(url)
         else:

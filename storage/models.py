@@ -46,6 +46,12 @@ class Customer(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Set when the person blocked the bot (403 or my_chat_member "kicked"); cleared on unblock.
     blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Growth: the personal code in t.me/<bot>?start=<code>, who brought them, channel joins.
+    referral_code: Mapped[str | None] = mapped_column(String(16), unique=True)
+    referred_by: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    joined_channel_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # /forget: personal data erased; the row stays so purchases count, anonymised.
+    forgotten_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Service(Base):
@@ -74,6 +80,7 @@ class Purchase(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Before a promo code or points: amount is what was paid.
     discount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    points_used: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class ShopSetting(Base):
@@ -111,6 +118,7 @@ class OutboxMessage(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), index=True)
     # What the person did with it: booked | declined | rated …; campaign results read this.
     reaction: Mapped[str | None] = mapped_column(String(16))
     reacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -193,3 +201,64 @@ class CrossSell(Base):
 
     service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), primary_key=True)
     suggested_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+
+
+# --- growth: channel links, loyalty points, referrals, campaigns, channel posts ------------
+
+
+class InviteLink(Base):
+    """A tracked invite link to the shop's channel: one per source (an ad, a blogger)."""
+
+    __tablename__ = "invite_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), unique=True)  # the source name
+    url: Mapped[str] = mapped_column(String(255), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PointsEntry(Base):
+    """The loyalty ledger: every change of a balance, with its reason; the balance is the sum."""
+
+    __tablename__ = "points_ledger"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    delta: Mapped[int] = mapped_column(BigInteger)  # points are minor units of the currency
+    reason: Mapped[str] = mapped_column(String(16))  # cashback | redeem | referral | adjust
+    purchase_id: Mapped[int | None] = mapped_column(ForeignKey("purchases.id"))
+    # A referral bonus names the friend; the unique key makes the bonus impossible to pay twice.
+    referral_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Campaign(Base):
+    """A promo the owner sent to a segment; its messages are outbox rows with its id."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    photo: Mapped[str | None] = mapped_column(String(255))  # a Telegram file_id
+    segment: Mapped[str] = mapped_column(Text)  # JSON: {"kind": ..., "value": ...}
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    progress_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    progress_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ChannelPost(Base):
+    """A post for the shop's channel, now or at a time; kept here so restarts lose nothing."""
+
+    __tablename__ = "channel_posts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    photo: Mapped[str | None] = mapped_column(String(255))
+    with_button: Mapped[bool] = mapped_column(Boolean, default=False)
+    publish_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -6,10 +6,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Customer, Purchase, Service
+from storage.models import (
+    Booking,
+    Customer,
+    PointsEntry,
+    PromoCode,
+    Purchase,
+    Rating,
+    Service,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,11 +51,15 @@ class PurchaseRepository:
         amount: int,
         purchased_at: datetime,
         created_at: datetime,
+        discount: int = 0,
+        points_used: int = 0,
     ) -> Purchase:
         purchase = Purchase(
             customer_id=customer_id,
             service_id=service_id,
             amount=amount,
+            discount=discount,
+            points_used=points_used,
             purchased_at=purchased_at,
             created_at=created_at,
         )
@@ -57,6 +69,21 @@ class PurchaseRepository:
 
     async def get(self, purchase_id: int) -> Purchase | None:
         return await self._session.get(Purchase, purchase_id)
+
+    async def detach(self, purchase_id: int) -> None:
+        """Undo what hangs on a sale before deleting it: points, a used code, a rating."""
+        await self._session.execute(
+            delete(PointsEntry).where(PointsEntry.purchase_id == purchase_id)
+        )
+        await self._session.execute(delete(Rating).where(Rating.purchase_id == purchase_id))
+        await self._session.execute(
+            update(PromoCode)
+            .where(PromoCode.purchase_id == purchase_id)
+            .values(purchase_id=None, used_at=None)
+        )
+        await self._session.execute(
+            update(Booking).where(Booking.purchase_id == purchase_id).values(purchase_id=None)
+        )
 
     async def delete(self, purchase: Purchase) -> None:
         await self._session.delete(purchase)
@@ -141,10 +168,3 @@ class PurchaseRepository:
             .limit(1)
         )
         return found is not None
-
-    async def move_to(self, *, from_customer: int, to_customer: int) -> None:
-        await self._session.execute(
-            update(Purchase)
-            .where(Purchase.customer_id == from_customer)
-            .values(customer_id=to_customer)
-        )

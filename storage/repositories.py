@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.bookings import BookingRepository
 from storage.catalogue import CatalogueRepository
 from storage.customers import CustomerRepository
+from storage.growth import GrowthRepository
 from storage.outbox import OutboxRepository
 from storage.purchases import PurchaseRepository
+from storage.retention import RetentionRepository
 from storage.shop_settings import ShopSettingsRepository
 
 
@@ -19,3 +22,6 @@ class Repositories:
         self.catalogue = CatalogueRepository(session)
         self.settings = ShopSettingsRepository(session)
         self.outbox = OutboxRepository(session)
+        self.retention = RetentionRepository(session)
+        self.growth = GrowthRepository(session)
+        self.bookings = BookingRepository(session)

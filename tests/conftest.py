@@ -4,6 +4,7 @@ and the real bot polling a fake Telegram Bot API server on 127.0.0.1."""
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -41,11 +42,10 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-async def _fresh_postgres(url: str) -> None:
+async def _schema(url: str, statement: str) -> None:
     engine = create_async_engine(url)
     async with engine.begin() as conn:
-        await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        await conn.execute(text("CREATE SCHEMA public"))
+        await conn.execute(text(statement))
     await engine.dispose()
 
 
@@ -57,18 +57,26 @@ def _async_url(url: str) -> str:
 async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
     """A migrated, empty database: every storage test runs on both engines."""
     if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
-    else:
-        if not POSTGRES_URL:
-            pytest.skip(
-                "PostgreSQL tests need TEST_POSTGRES_URL (e.g. postgresql://postgres@127.0.0.1/test)"
-            )
-        url = _async_url(POSTGRES_URL)
-        await _fresh_postgres(url)
-    database = Database(url)
-    await database.migrate()
-    yield database
-    await database.dispose()
+        database = Database(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")
+        await database.migrate()
+        yield database
+        await database.dispose()
+        return
+    if not POSTGRES_URL:
+        pytest.skip(
+            "PostgreSQL tests need TEST_POSTGRES_URL (e.g. postgresql://postgres@127.0.0.1/test)"
+        )
+    # A schema of its own per test: parallel runs never see each other's tables.
+    url = _async_url(POSTGRES_URL)
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    await _schema(url, f"CREATE SCHEMA {schema}")
+    database = Database(url, connect_args={"server_settings": {"search_path": schema}})
+    try:
+        await database.migrate()
+        yield database
+    finally:
+        await database.dispose()
+        await _schema(url, f"DROP SCHEMA {schema} CASCADE")
 
 
 @pytest.fixture
@@ -122,6 +130,6 @@ async def app(
 ) -> AsyncIterator[RunningBot]:
     """The production dispatcher and bot, polling the fake server."""
     settings = make_settings(fake, sqlite_db)
-    dp = create_dispatcher(settings, sqlite_db, clock=clock)
+    dp = create_dispatcher(settings, sqlite_db, clock=clock, schedule_jobs=False)
     async with fake.polling(dp, create_bot(settings)) as bot:
         yield RunningBot(fake, dp, bot, sqlite_db, settings, clock)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from aiogram.filters.callback_data import CallbackData
 
-from bot.callbacks import OWNER_CALLBACKS, OWNER_PREFIX
+from bot.callbacks import OWNER_CALLBACKS, OWNER_PREFIX, ServiceArchive
 from bot.commands import OWNER_COMMANDS, OWNER_ONLY_COMMANDS
 from tests.conftest import RunningBot
 
@@ -19,6 +19,17 @@ SAMPLE_FIELDS: dict[str, object] = {
     "confirmed": True,
     "field": "price",
     "archived": True,
+    "key": "lead_days",
+    "code": "BD-AAAAAA",
+    "kind": "all",
+    "value": "",
+    "send": False,
+    "with_button": False,
+    "post_id": 1,
+    "booking_id": 1,
+    "weekday": 0,
+    "day": 739_945,  # date(2026, 11, 25).toordinal()
+    "view": "abc",
 }
 
 
@@ -91,7 +102,8 @@ async def test_customer_cannot_press_owner_buttons(
 async def test_owner_commands_are_not_in_the_customer_menu(shop: RunningBot) -> None:
     default_menu = shop.fake.my_commands({"type": "default"}, "en")
     names = {c["command"] for c in default_menu}
-    assert names == {"start", "me", "help", "cancel"}
+    assert {"start", "me", "book", "help", "cancel"} <= names
+    assert not names & set(OWNER_ONLY_COMMANDS)
     owner_menu = shop.fake.my_commands({"type": "chat", "chat_id": 1000}, "en")
     assert {"sale", "sales", "services", "addcustomer"} <= {c["command"] for c in owner_menu}
     ru = shop.fake.my_commands({"type": "chat", "chat_id": 1000}, "ru")
@@ -105,7 +117,7 @@ async def test_owner_buttons_work_for_the_owner(shop: RunningBot) -> None:
     await owner.send("/services")
     message = owner.messages[-1]
     mark = len(shop.fake.calls)
-    shop.fake.callback(owner.id, message, sample(OWNER_CALLBACKS[-1]))  # archive service 1
+    shop.fake.callback(owner.id, message, sample(ServiceArchive))  # archive service 1
     await shop.fake.wait_for(lambda c: c.method.lower() == "answercallbackquery", since=mark)
     after = await snapshot(shop)
     assert after[2] == [(1, 150000, True)] != before[2]

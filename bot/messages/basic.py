@@ -1,4 +1,4 @@
-"""Kinds every feature may use: a ready text (tests, the owner's own words)."""
+"""Kinds every feature may use: a ready text (tests, the owner's own words), a captioned photo."""
 
 from __future__ import annotations
 
@@ -11,4 +11,9 @@ def plain_text(payload: dict[str, Any], context: RenderContext) -> Rendered:
     return Rendered(text=str(payload["text"]))
 
 
-RENDERERS: dict[str, Renderer] = {"text": plain_text}
+def photo(payload: dict[str, Any], context: RenderContext) -> Rendered:
+    """{"photo": a file_id or URL, "text": the caption}: a promo picture from the owner."""
+    return Rendered(text=str(payload.get("text", "")), photo=str(payload["photo"]))
+
+
+RENDERERS: dict[str, Renderer] = {"text": plain_text, "photo": photo}

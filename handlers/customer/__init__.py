@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers.customer import profile, registration
+from handlers.customer import booking, privacy, profile, registration, retention
 
 
 def create_router() -> Router:
     router = Router(name=__name__)
-    router.include_routers(profile.create_router(), registration.create_router())
+    router.include_routers(
+        profile.create_router(),
+        privacy.create_router(),
+        retention.create_router(),
+        booking.create_router(),
+        registration.create_router(),
+    )
     return router

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import Bot, Router
 from aiogram.filters import Command
 from aiogram.types import Message
 
@@ -20,7 +20,7 @@ def create_router() -> Router:
 
 
 async def me_handler(
-    message: Message, customers: CustomerService, shop: ShopService, settings: Settings
+    message: Message, customers: CustomerService, shop: ShopService, settings: Settings, bot: Bot
 ) -> None:
     assert message.from_user is not None
     card = await customers.card_by_telegram(message.from_user.id)
@@ -36,4 +36,17 @@ async def me_handler(
         tr("me-consent-yes" if card.consent else "me-consent-no"),
         customer_totals(totals, profile.currency, settings.zone),
     ]
+    loyalty = await customers.loyalty(card.id)
+    lines.append(tr("me-points", points=loyalty.balance))
+    lines += [
+        tr(
+            f"me-ledger-{line.reason}",
+            delta=f"{line.delta:+d}",
+            day=line.at.astimezone(settings.zone).strftime("%d.%m.%Y"),
+        )
+        for line in loyalty.lines
+    ]
+    me = await bot.me()
+    link = f"https://t.me/{me.username}?start={loyalty.referral_code}"
+    lines.append(tr("me-referral", link=link, bonus=profile.referral_bonus))
     await message.answer("\n".join(lines))

@@ -9,7 +9,17 @@ from aiogram.types import Message, ReplyKeyboardRemove
 
 from bot.i18n import tr
 from bot.roles import IsOwner
-from handlers.owner import catalogue, customers, sales
+from handlers.owner import (
+    catalogue,
+    customers,
+    growth,
+    posts,
+    promo,
+    sales,
+    schedule,
+    settings,
+    stats,
+)
 
 
 def create_router() -> Router:
@@ -20,6 +30,12 @@ def create_router() -> Router:
     router.include_routers(
         sales.create_router(), customers.create_router(), catalogue.create_router()
     )
+    router.include_router(settings.create_router())
+    router.include_router(growth.create_router())
+    router.include_router(promo.create_router())
+    router.include_router(posts.create_router())
+    router.include_router(schedule.create_router())
+    router.include_router(stats.create_router())
     return router
 
 

@@ -11,10 +11,12 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
 
+from bot.config import Settings
 from bot.filters import ANSWER
 from bot.i18n import tr
 from services.customers import CustomerService
-from services.parsing import clean_text, parse_phone, split_name_and_phone
+from services.errors import InputError
+from services.parsing import clean_text, parse_birthday, parse_phone, split_name_and_phone
 
 
 class AddCustomerForm(StatesGroup):
@@ -25,6 +27,7 @@ class AddCustomerForm(StatesGroup):
 def create_router() -> Router:
     router = Router(name=__name__)
     router.message.register(add_customer_command, Command("addcustomer"))
+    router.message.register(birthday_command, Command("birthday"))
     router.message.register(process_name, AddCustomerForm.name, ANSWER)
     router.message.register(process_phone, AddCustomerForm.phone, ANSWER)
     return router
@@ -66,3 +69,23 @@ async def process_phone(
     card = await customers.add_offline(data["name"], phone, clock())
     await state.clear()
     await message.answer(tr("addcustomer-done", customer=card.label))
+
+
+async def birthday_command(
+    message: Message,
+    command: CommandObject,
+    customers: CustomerService,
+    settings: Settings,
+    clock: Callable[[], datetime],
+) -> None:
+    """`/birthday <customer> <DD.MM[.YYYY]>`: only the owner changes a saved birthday."""
+    query, _, typed = (command.args or "").strip().rpartition(" ")
+    if not query or not typed:
+        raise InputError("error-birthday-usage")
+    now = clock()
+    birthday = parse_birthday(typed, today=now.astimezone(settings.zone).date())
+    card = await customers.find_one(query)
+    card = await customers.set_birthday_by_owner(card.id, birthday, now)
+    await message.answer(
+        tr("birthday-set-by-owner", customer=card.label, birthday=birthday.as_text())
+    )

@@ -13,6 +13,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot import formatting, keyboards
 from bot.callbacks import (
+    SaleApplyCode,
     SaleDelete,
     SaleDeleteConfirm,
     SalePickAmount,
@@ -35,6 +36,7 @@ class SaleForm(StatesGroup):
     customer = State()
     service = State()
     amount = State()
+    code = State()
     day = State()
 
 
@@ -48,6 +50,7 @@ def create_router() -> Router:
     router.callback_query.register(process_service_pick, SalePickService.filter(), SaleForm.service)
     router.message.register(process_amount, SaleForm.amount, ANSWER)
     router.callback_query.register(process_amount_pick, SalePickAmount.filter(), SaleForm.amount)
+    router.callback_query.register(process_code_choice, SaleApplyCode.filter(), SaleForm.code)
     router.message.register(process_day, SaleForm.day, ANSWER)
     router.callback_query.register(process_day_pick, SalePickDay.filter(), SaleForm.day)
     router.message.register(list_sales, Command("sales"))
@@ -87,6 +90,7 @@ async def sale_command(
         service_id=service.id if service else None,
         day=day,
         now=now,
+        code=parsed.code,
     )
     await state.clear()
     currency = (await shop.profile()).currency
@@ -170,21 +174,53 @@ async def process_service_pick(
     )
 
 
-async def process_amount(message: Message, state: FSMContext) -> None:
+async def process_amount(
+    message: Message, state: FSMContext, sales: SalesService, clock: Callable[[], datetime]
+) -> None:
     assert message.text is not None
-    await _amount_chosen(message, state, parse_money(message.text))
+    await _amount_chosen(message, state, parse_money(message.text), sales, clock())
 
 
 async def process_amount_pick(
-    query: CallbackQuery, callback_data: SalePickAmount, state: FSMContext
+    query: CallbackQuery,
+    callback_data: SalePickAmount,
+    state: FSMContext,
+    sales: SalesService,
+    clock: Callable[[], datetime],
 ) -> None:
     await query.answer()
     assert isinstance(query.message, Message)
-    await _amount_chosen(query.message, state, callback_data.amount)
+    await _amount_chosen(query.message, state, callback_data.amount, sales, clock())
 
 
-async def _amount_chosen(message: Message, state: FSMContext, amount: int) -> None:
-    await state.update_data(amount=amount)
+async def _amount_chosen(
+    message: Message, state: FSMContext, amount: int, sales: SalesService, now: datetime
+) -> None:
+    await state.update_data(amount=amount, code=None)
+    data = await state.get_data()
+    offer = await sales.active_code(data["customer_id"], now)
+    if offer is not None:
+        # The customer has a birthday code: offer it rather than make the owner type it.
+        code, percent = offer
+        await state.set_state(SaleForm.code)
+        await message.answer(
+            tr("sale-code-offer", customer=data["customer_label"], code=code, percent=percent),
+            reply_markup=keyboards.apply_code(code),
+        )
+        return
+    await _ask_day(message, state)
+
+
+async def process_code_choice(
+    query: CallbackQuery, callback_data: SaleApplyCode, state: FSMContext
+) -> None:
+    await query.answer()
+    await state.update_data(code=callback_data.code or None)
+    assert isinstance(query.message, Message)
+    await _ask_day(query.message, state)
+
+
+async def _ask_day(message: Message, state: FSMContext) -> None:
     await state.set_state(SaleForm.day)
     await message.answer(tr("sale-ask-day"), reply_markup=keyboards.pick_day())
 
@@ -235,6 +271,7 @@ async def _save(
         service_id=data.get("service_id"),
         day=day,
         now=now,
+        code=data.get("code"),
     )
     await state.clear()
     currency = (await shop.profile()).currency

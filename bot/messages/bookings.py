@@ -1,0 +1,64 @@
+"""Renderers of booking messages: the reminder the day before, with confirm / move / cancel."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.callbacks import BookingAction
+from bot.messages.base import RenderContext, Rendered, Renderer
+
+Translate = Callable[[str], str]
+
+
+def epoch_minutes(moment: datetime) -> int:
+    """A UTC moment as the minutes the booking buttons carry."""
+    return int(moment.timestamp()) // 60
+
+
+def from_minutes(minutes: int) -> datetime:
+    return datetime.fromtimestamp(minutes * 60, tz=UTC)
+
+
+def day_label(moment: datetime, zone: ZoneInfo, t: Translate) -> str:
+    """A day as in Thu 26.11, in the shop's zone."""
+    local = moment.astimezone(zone)
+    return f"{t(f'bk-weekday-{local.weekday()}')} {local:%d.%m}"
+
+
+def when_label(moment: datetime, zone: ZoneInfo, t: Translate) -> str:
+    """A moment as in Thu 26.11 10:30, in the shop's zone."""
+    return f"{day_label(moment, zone, t)} {moment.astimezone(zone):%H:%M}"
+
+
+def booking_actions(booking_id: int, t: Translate) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for action, key in (
+        ("confirm", "bk-button-confirm"),
+        ("move", "bk-button-move"),
+        ("cancel", "bk-button-cancel"),
+    ):
+        builder.button(
+            text=t(key), callback_data=BookingAction(booking_id=booking_id, action=action)
+        )
+    builder.adjust(1, 2)
+    return builder.as_markup()
+
+
+def booking_reminder(payload: dict[str, Any], context: RenderContext) -> Rendered:
+    starts_at = datetime.fromisoformat(str(payload["starts_at"]))
+    text = context.t(
+        "bk-reminder",
+        service=payload["service"],
+        when=when_label(starts_at, context.zone, context.t),
+        time=f"{starts_at.astimezone(context.zone):%H:%M}",
+    )
+    return Rendered(text=text, markup=booking_actions(int(payload["booking_id"]), context.t))
+
+
+RENDERERS: dict[str, Renderer] = {"booking_reminder": booking_reminder}

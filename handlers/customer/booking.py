@@ -1,0 +1,469 @@
+"""Booking: /book (service → day → slot), one-tap slots from reminders, confirm / move / cancel."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from aiogram import Bot, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.callbacks import BookDay, BookingAction, BookMove, BookOther, BookSlot
+from bot.config import Settings
+from bot.i18n import tr, tr_in
+from bot.keyboards import BUTTON_TEXT
+from bot.messages.bookings import (
+    booking_actions,
+    day_label,
+    epoch_minutes,
+    from_minutes,
+    when_label,
+)
+from services.bookings import AlreadyBooked, BookingItem, BookingService, SlotTaken
+from services.catalogue import CatalogueService
+from services.customers import CustomerService
+from services.dto import ServiceItem
+from services.errors import InputError
+from services.money import format_money
+from services.schedule import (
+    SEARCH_DAYS,
+    free_slots,
+    group_by_day,
+    local_bounds,
+    nearest_slots,
+)
+from services.shop import ShopService
+from storage.database import Database
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+MAX_MINUTES = 10**8  # callback data can be forged: anything beyond ~2160 is not a slot
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(book_command, Command("book"))
+    router.callback_query.register(pick_service, BookOther.filter())
+    router.callback_query.register(pick_day, BookDay.filter())
+    router.callback_query.register(pick_slot, BookSlot.filter())
+    router.callback_query.register(pick_new_time, BookMove.filter())
+    router.callback_query.register(booking_action, BookingAction.filter())
+    return router
+
+
+# --- /book -----------------------------------------------------------------------------------
+
+
+async def book_command(
+    message: Message,
+    customers: CustomerService,
+    catalogue: CatalogueService,
+    bookings: BookingService,
+    shop: ShopService,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    assert message.from_user is not None
+    card = await customers.card_by_telegram(message.from_user.id)
+    if card is None or not card.registered:
+        await message.answer(tr("bk-not-registered"))
+        return
+    services = await catalogue.active()
+    if not services:
+        await message.answer(tr("bk-no-services"))
+        return
+    lines = [
+        tr(
+            "bk-upcoming",
+            service=item.service.name,
+            when=when_label(item.starts_at, settings.zone, tr),
+        )
+        for item in await bookings.upcoming(message.from_user.id, clock())
+    ]
+    currency = (await shop.profile()).currency
+    await message.answer(
+        "\n".join([*lines, tr("bk-pick-service")]),
+        reply_markup=_services_keyboard(services, currency),
+    )
+
+
+def _services_keyboard(services: Sequence[ServiceItem], currency: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for item in services:
+        label = f"{item.name} · {format_money(item.price, currency)} · " + tr(
+            "bk-minutes", minutes=item.duration_minutes
+        )
+        builder.button(text=_cut(label), callback_data=BookOther(service_id=item.id))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= BUTTON_TEXT else text[: BUTTON_TEXT - 1] + "…"
+
+
+# --- service → day → slot --------------------------------------------------------------------
+
+
+async def pick_service(
+    query: CallbackQuery,
+    callback_data: BookOther,
+    customers: CustomerService,
+    catalogue: CatalogueService,
+    bookings: BookingService,
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    """A service was chosen (in /book, or "another time" on a reminder): offer the days."""
+    now = clock()
+    await _require_registered(query, customers)
+    service = await _active_service(catalogue, callback_data.service_id)
+    existing = next(
+        (b for b in await bookings.upcoming(query.from_user.id, now) if b.service.id == service.id),
+        None,
+    )
+    await query.answer()
+    message = _message_of(query)
+    if existing is not None:
+        await _offer_existing(message, existing, settings)
+        return
+    await _offer_days(message, db, service, settings, now, ref=callback_data.ref, move=0)
+
+
+async def pick_day(
+    query: CallbackQuery,
+    callback_data: BookDay,
+    customers: CustomerService,
+    catalogue: CatalogueService,
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    now = clock()
+    await _require_registered(query, customers)
+    service = await _active_service(catalogue, callback_data.service_id)
+    await query.answer()
+    message = _message_of(query)
+    today = now.astimezone(settings.zone).date()
+    ref, move = callback_data.ref, callback_data.move
+    if not today.toordinal() <= callback_data.day <= today.toordinal() + SEARCH_DAYS:
+        await _offer_days(message, db, service, settings, now, ref=ref, move=move)
+        return
+    start, end = local_bounds(date.fromordinal(callback_data.day), settings.zone)
+    slots = await free_slots(
+        db,
+        duration_minutes=service.duration_minutes,
+        zone=settings.zone,
+        start=start,
+        end=end,
+        now=now,
+    )
+    if not slots:
+        await message.answer(tr("bk-day-full"))
+        await _offer_days(message, db, service, settings, now, ref=ref, move=move)
+        return
+    builder = InlineKeyboardBuilder()
+    for slot in slots:
+        builder.button(
+            text=f"{slot.astimezone(settings.zone):%H:%M}",
+            callback_data=_slot_data(service.id, slot, ref, move),
+        )
+    builder.adjust(4)
+    builder.row(
+        InlineKeyboardButton(
+            text=tr("bk-button-other-day"),
+            callback_data=BookDay(service_id=service.id, day=-1, ref=ref, move=move).pack(),
+        )
+    )
+    await message.answer(
+        tr(
+            "bk-pick-slot",
+            service=service.name,
+            day=day_label(slots[0], settings.zone, tr),
+        ),
+        reply_markup=builder.as_markup(),
+    )
+
+
+async def pick_slot(
+    query: CallbackQuery,
+    callback_data: BookSlot,
+    bookings: BookingService,
+    db: Database,
+    bot: Bot,
+    settings: Settings,
+    i18n: I18n,
+    clock: Clock,
+) -> None:
+    """One tap books the slot; the loser of a race gets fresh slots."""
+    now = clock()
+    message = _message_of(query)
+    wanted = _moment(callback_data.at)
+    try:
+        if wanted is None:
+            raise SlotTaken(callback_data.service_id, now)
+        booking = await bookings.book(
+            telegram_id=query.from_user.id,
+            service_id=callback_data.service_id,
+            starts_at=wanted,
+            now=now,
+            ref=callback_data.ref,
+            source="rebook" if callback_data.ref else "book",
+        )
+    except SlotTaken as taken:
+        await query.answer()
+        await _offer_fresh(message, db, taken, settings, now, ref=callback_data.ref)
+        return
+    except AlreadyBooked as already:
+        await query.answer()
+        await _offer_existing(message, already.booking, settings)
+        return
+    await query.answer()
+    await message.answer(
+        tr(
+            "bk-booked",
+            service=booking.service.name,
+            when=when_label(booking.starts_at, settings.zone, tr),
+        )
+    )
+    await _tell_owners(bot, settings, i18n, "bk-owner-booked", booking)
+
+
+async def pick_new_time(
+    query: CallbackQuery,
+    callback_data: BookMove,
+    bookings: BookingService,
+    db: Database,
+    bot: Bot,
+    settings: Settings,
+    i18n: I18n,
+    clock: Clock,
+) -> None:
+    now = clock()
+    message = _message_of(query)
+    current = await bookings.own(
+        telegram_id=query.from_user.id, booking_id=callback_data.booking_id, now=now
+    )
+    wanted = _moment(callback_data.at)
+    try:
+        if wanted is None:
+            raise SlotTaken(current.service.id, now, current.id)
+        booking = await bookings.reschedule(
+            telegram_id=query.from_user.id,
+            booking_id=callback_data.booking_id,
+            starts_at=wanted,
+            now=now,
+        )
+    except SlotTaken as taken:
+        await query.answer()
+        await _offer_fresh(message, db, taken, settings, now, ref=0)
+        return
+    await query.answer()
+    await message.answer(
+        tr(
+            "bk-moved",
+            service=booking.service.name,
+            when=when_label(booking.starts_at, settings.zone, tr),
+        )
+    )
+    await _tell_owners(
+        bot,
+        settings,
+        i18n,
+        "bk-owner-moved",
+        booking,
+        was=when_label(current.starts_at, settings.zone, _owner_tr(i18n, settings)),
+    )
+
+
+# --- the reminder's buttons ------------------------------------------------------------------
+
+
+async def booking_action(
+    query: CallbackQuery,
+    callback_data: BookingAction,
+    bookings: BookingService,
+    db: Database,
+    bot: Bot,
+    settings: Settings,
+    i18n: I18n,
+    clock: Clock,
+) -> None:
+    now = clock()
+    message = _message_of(query)
+    who, booking_id = query.from_user.id, callback_data.booking_id
+    if callback_data.action == "confirm":
+        booking = await bookings.confirm(telegram_id=who, booking_id=booking_id, now=now)
+        await query.answer()
+        await message.answer(
+            tr(
+                "bk-confirmed",
+                service=booking.service.name,
+                when=when_label(booking.starts_at, settings.zone, tr),
+            )
+        )
+        await _tell_owners(bot, settings, i18n, "bk-owner-confirmed", booking)
+    elif callback_data.action == "cancel":
+        booking = await bookings.cancel(telegram_id=who, booking_id=booking_id, now=now)
+        await query.answer()
+        await message.answer(
+            tr(
+                "bk-cancelled",
+                service=booking.service.name,
+                when=when_label(booking.starts_at, settings.zone, tr),
+            )
+        )
+        await _tell_owners(bot, settings, i18n, "bk-owner-cancelled", booking)
+    elif callback_data.action == "move":
+        booking = await bookings.own(telegram_id=who, booking_id=booking_id, now=now)
+        await query.answer()
+        service = booking.service
+        await _offer_days(message, db, service, settings, now, ref=0, move=booking.id)
+    else:
+        raise InputError("error-stale-button")
+
+
+# --- pieces ----------------------------------------------------------------------------------
+
+
+async def _offer_days(
+    message: Message,
+    db: Database,
+    service: ServiceItem,
+    settings: Settings,
+    now: datetime,
+    *,
+    ref: int,
+    move: int,
+) -> None:
+    slots = await free_slots(
+        db,
+        duration_minutes=service.duration_minutes,
+        zone=settings.zone,
+        start=now,
+        end=now + timedelta(days=SEARCH_DAYS),
+        now=now,
+    )
+    days = group_by_day(slots, settings.zone)
+    if not days:
+        await message.answer(tr("bk-no-free-days", service=service.name))
+        return
+    builder = InlineKeyboardBuilder()
+    for day, day_slots in days.items():
+        builder.button(
+            text=day_label(day_slots[0], settings.zone, tr),
+            callback_data=BookDay(service_id=service.id, day=day.toordinal(), ref=ref, move=move),
+        )
+    builder.adjust(3)
+    await message.answer(tr("bk-pick-day", service=service.name), reply_markup=builder.as_markup())
+
+
+async def _offer_fresh(
+    message: Message,
+    db: Database,
+    taken: SlotTaken,
+    settings: Settings,
+    now: datetime,
+    *,
+    ref: int,
+) -> None:
+    """The slot was just taken: offer the nearest free slots of the same service instead."""
+    around = max(taken.wanted, now)
+    slots = await nearest_slots(
+        db, service_id=taken.service_id, around=around, now=now, zone=settings.zone
+    )
+    move = taken.booking_id or 0
+    builder = InlineKeyboardBuilder()
+    for slot in slots:
+        builder.button(
+            text=when_label(slot, settings.zone, tr),
+            callback_data=_slot_data(taken.service_id, slot, ref, move),
+        )
+    builder.button(
+        text=tr("bk-button-other-day"),
+        callback_data=BookDay(service_id=taken.service_id, day=-1, ref=ref, move=move),
+    )
+    builder.adjust(2)
+    key = "bk-slot-taken" if slots else "bk-slot-taken-none"
+    await message.answer(tr(key), reply_markup=builder.as_markup())
+
+
+async def _offer_existing(message: Message, booking: BookingItem, settings: Settings) -> None:
+    await message.answer(
+        tr(
+            "bk-already-booked",
+            service=booking.service.name,
+            when=when_label(booking.starts_at, settings.zone, tr),
+        ),
+        reply_markup=booking_actions(booking.id, tr),
+    )
+
+
+def _slot_data(service_id: int, slot: datetime, ref: int, move: int) -> BookSlot | BookMove:
+    if move:
+        return BookMove(booking_id=move, at=epoch_minutes(slot))
+    return BookSlot(service_id=service_id, at=epoch_minutes(slot), ref=ref)
+
+
+def _moment(minutes: int) -> datetime | None:
+    return from_minutes(minutes) if 0 < minutes < MAX_MINUTES else None
+
+
+async def _require_registered(query: CallbackQuery, customers: CustomerService) -> None:
+    card = await customers.card_by_telegram(query.from_user.id)
+    if card is None or not card.registered:
+        raise InputError("error-book-not-registered")
+
+
+async def _active_service(catalogue: CatalogueService, service_id: int) -> ServiceItem:
+    service = await catalogue.get(service_id)
+    if service is None or service.archived:
+        raise InputError("error-service-unknown")
+    return service
+
+
+def _message_of(query: CallbackQuery) -> Message:
+    # Buttons live on our own recent messages; an inaccessible (very old) one is stale.
+    if not isinstance(query.message, Message):
+        raise InputError("error-stale-button")
+    return query.message
+
+
+def _owner_tr(i18n: I18n, settings: Settings) -> Callable[[str], str]:
+    def translate(key: str) -> str:
+        return tr_in(i18n, settings.default_language, key)
+
+    return translate
+
+
+async def _tell_owners(
+    bot: Bot,
+    settings: Settings,
+    i18n: I18n,
+    key: str,
+    booking: BookingItem,
+    **extra: Any,
+) -> None:
+    """Owners hear about every booking change at once, in the shop's language."""
+    text = tr_in(
+        i18n,
+        settings.default_language,
+        key,
+        customer=booking.customer.label,
+        service=booking.service.name,
+        when=when_label(booking.starts_at, settings.zone, _owner_tr(i18n, settings)),
+        **extra,
+    )
+    for owner_id in settings.owner_ids:
+        try:
+            await bot.send_message(owner_id, text)
+        except TelegramAPIError as exc:  # an owner who never opened the bot cannot be told
+            log.warning("could not tell owner %s about booking %s: %s", owner_id, booking.id, exc)

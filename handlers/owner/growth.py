@@ -1,0 +1,81 @@
+"""Growth for the owner: tracked channel links (/link), where customers come from (/sources)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from aiogram import Bot, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import Message
+
+from bot.config import Settings
+from bot.i18n import tr
+from services.errors import InputError
+from services.growth import GrowthService
+from services.money import format_money
+from services.shop import ShopService
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(link_command, Command("link"))
+    router.message.register(sources_command, Command("sources"))
+    router.message.register(spend_command, Command("spend"))
+    return router
+
+
+async def link_command(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    growth: GrowthService,
+    settings: Settings,
+    clock: Callable[[], datetime],
+) -> None:
+    if not command.args:
+        links = await growth.links()
+        lines = [tr("gr-links-header")] + [f"{name}: {url}" for name, url in links]
+        await message.answer("\n".join(lines) if links else tr("gr-links-empty"))
+        return
+    if settings.channel_id is None:
+        raise InputError("error-no-channel")
+    name = await growth.check_new_link(command.args)
+    link = await bot.create_chat_invite_link(
+        chat_id=settings.channel_id, name=name, creates_join_request=True
+    )
+    await growth.save_link(name, link.invite_link, clock())
+    await message.answer(tr("gr-link-created", name=name, url=link.invite_link))
+
+
+async def sources_command(message: Message, growth: GrowthService, shop: ShopService) -> None:
+    reports = await growth.sources()
+    if not reports:
+        await message.answer(tr("gr-sources-empty"))
+        return
+    currency = (await shop.profile()).currency
+    lines = [tr("gr-sources-header")] + [
+        tr(
+            "gr-source-line",
+            source=row.source,
+            subscribers=row.subscribers,
+            registered=row.registered,
+            buyers=row.buyers,
+            revenue=format_money(row.revenue, currency),
+            spend=format_money(row.spend, currency) if row.spend else "—",
+            ratio=f"{row.ltv_to_cac:.2f}" if row.ltv_to_cac is not None else "—",
+        )
+        for row in reports
+    ]
+    await message.answer("\n".join(lines))
+
+
+async def spend_command(
+    message: Message, command: CommandObject, growth: GrowthService, shop: ShopService
+) -> None:
+    source, _, amount = (command.args or "").strip().partition(" ")
+    if not source or not amount.strip():
+        raise InputError("error-spend-usage")
+    spent = await growth.set_spend(source, amount)
+    currency = (await shop.profile()).currency
+    await message.answer(tr("gr-spend-saved", source=source, spend=format_money(spent, currency)))

@@ -1,0 +1,323 @@
+"""The owner's schedule: working hours and blocked time (/hours), the day's bookings (/today)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot import formatting
+from bot.callbacks import (
+    OwnerBookingDone,
+    OwnerBookingNoShow,
+    OwnerDayView,
+    OwnerHoursDay,
+    OwnerSaleAmount,
+)
+from bot.config import Settings
+from bot.filters import ANSWER
+from bot.i18n import tr
+from bot.messages.bookings import day_label
+from services.bookings import BOOKED, BookingItem, BookingService
+from services.dto import SaleReceipt
+from services.errors import InputError
+from services.schedule import (
+    MAX_TYPED,
+    BlockItem,
+    ScheduleService,
+    Week,
+    parse_day,
+    parse_weekday,
+)
+from services.shop import ShopService
+
+Clock = Callable[[], datetime]
+
+
+class HoursForm(StatesGroup):
+    day = State()
+
+
+class AmountForm(StatesGroup):
+    amount = State()
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(hours_command, Command("hours"))
+    router.callback_query.register(ask_day_hours, OwnerHoursDay.filter())
+    router.message.register(process_day_hours, HoursForm.day, ANSWER)
+    router.message.register(today_command, Command("today"))
+    router.callback_query.register(show_day, OwnerDayView.filter())
+    router.callback_query.register(mark_done, OwnerBookingDone.filter())
+    router.callback_query.register(mark_no_show, OwnerBookingNoShow.filter())
+    router.callback_query.register(ask_amount, OwnerSaleAmount.filter())
+    router.message.register(process_amount, AmountForm.amount, ANSWER)
+    return router
+
+
+# --- /hours ----------------------------------------------------------------------------------
+
+
+async def hours_command(
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    schedule: ScheduleService,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    now = clock()
+    args = " ".join((command.args or "").split())
+    if not args:
+        await state.clear()
+        await _show_week(message, schedule, settings, now)
+        return
+    if len(args) > MAX_TYPED:
+        raise InputError("error-hours-usage")
+    word, _, rest = args.partition(" ")
+    word = word.casefold()
+    if word in {"off", "выходной"}:
+        if not rest:
+            raise InputError("error-hours-usage")
+        block = await schedule.add_day_off(rest, now)
+        await message.answer(tr("bk-hours-day-off-saved", block=_block_line(block, settings)))
+    elif word in {"block", "блок"}:
+        day_text, _, interval = rest.partition(" ")
+        if not day_text or not interval:
+            raise InputError("error-hours-usage")
+        block = await schedule.add_block(day_text, interval, now)
+        await message.answer(tr("bk-hours-block-saved", block=_block_line(block, settings)))
+    elif word in {"unblock", "разблок"}:
+        block = await schedule.remove_block(rest)
+        await message.answer(tr("bk-hours-block-removed", block=_block_line(block, settings)))
+    else:
+        weekday = parse_weekday(word)
+        if not rest:
+            raise InputError("error-hours-usage")
+        week = await schedule.set_day(weekday, rest)
+        await message.answer(tr("bk-hours-saved") + "\n\n" + _week_text(week))
+
+
+async def ask_day_hours(
+    query: CallbackQuery, callback_data: OwnerHoursDay, state: FSMContext
+) -> None:
+    if not 0 <= callback_data.weekday <= 6:
+        raise InputError("error-stale-button")
+    await state.set_state(HoursForm.day)
+    await state.update_data(weekday=callback_data.weekday)
+    await query.answer()
+    assert isinstance(query.message, Message)
+    await query.message.answer(
+        tr("bk-hours-ask", day=tr(f"bk-weekday-long-{callback_data.weekday}"))
+    )
+
+
+async def process_day_hours(message: Message, state: FSMContext, schedule: ScheduleService) -> None:
+    assert message.text is not None
+    weekday = int((await state.get_data())["weekday"])
+    week = await schedule.set_day(weekday, message.text)
+    await state.clear()
+    await message.answer(tr("bk-hours-saved") + "\n\n" + _week_text(week))
+
+
+async def _show_week(
+    message: Message, schedule: ScheduleService, settings: Settings, now: datetime
+) -> None:
+    week = await schedule.week()
+    blocks = await schedule.upcoming_blocks(now)
+    parts = [tr("bk-hours-header"), _week_text(week)]
+    if blocks:
+        parts += ["", tr("bk-hours-blocks"), *(_block_line(b, settings) for b in blocks)]
+    parts += ["", tr("bk-hours-help")]
+    await message.answer("\n".join(parts), reply_markup=_weekdays_keyboard())
+
+
+def _week_text(week: Week) -> str:
+    lines = []
+    for weekday in range(7):
+        hours = week.on(weekday)
+        value = f"{hours[0]:%H:%M}–{hours[1]:%H:%M}" if hours else tr("bk-hours-off")
+        lines.append(f"{tr(f'bk-weekday-{weekday}')}: {value}")
+    return "\n".join(lines)
+
+
+def _block_line(block: BlockItem, settings: Settings) -> str:
+    start = block.starts_at.astimezone(settings.zone)
+    end = block.ends_at.astimezone(settings.zone)
+    if block.note == "off":
+        return tr("bk-block-day-off", id=block.id, day=f"{start:%d.%m.%Y}")
+    return tr(
+        "bk-block-line",
+        id=block.id,
+        day=f"{start:%d.%m.%Y}",
+        start=f"{start:%H:%M}",
+        end=f"{end:%H:%M}",
+    )
+
+
+def _weekdays_keyboard() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for weekday in range(7):
+        builder.button(
+            text=tr(f"bk-weekday-{weekday}"), callback_data=OwnerHoursDay(weekday=weekday)
+        )
+    builder.adjust(7)
+    return builder.as_markup()
+
+
+# --- /today ----------------------------------------------------------------------------------
+
+
+async def today_command(
+    message: Message,
+    command: CommandObject,
+    bookings: BookingService,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    today = bookings.today(clock())
+    args = (command.args or "").strip()
+    if len(args) > 40:
+        raise InputError("error-date-format")
+    day = parse_day(args, today=today) if args else today
+    text, markup = await _day_view(bookings, settings, day)
+    await message.answer(text, reply_markup=markup)
+
+
+async def show_day(
+    query: CallbackQuery, callback_data: OwnerDayView, bookings: BookingService, settings: Settings
+) -> None:
+    if not 1 <= callback_data.day <= date.max.toordinal():
+        raise InputError("error-stale-button")
+    text, markup = await _day_view(bookings, settings, date.fromordinal(callback_data.day))
+    await query.answer()
+    assert isinstance(query.message, Message)
+    await query.message.answer(text, reply_markup=markup)
+
+
+async def _day_view(
+    bookings: BookingService, settings: Settings, day: date
+) -> tuple[str, InlineKeyboardMarkup]:
+    items = await bookings.of_day(day)
+    title = f"{tr(f'bk-weekday-{day.weekday()}')} {day:%d.%m.%Y}"
+    lines = [tr("bk-day-header", day=title)]
+    lines += [_booking_line(item, settings) for item in items] or [tr("bk-day-empty")]
+    builder = InlineKeyboardBuilder()
+    sizes = []
+    for item in items:
+        if item.status != BOOKED:
+            continue
+        at = f"{item.starts_at.astimezone(settings.zone):%H:%M}"
+        builder.button(
+            text=tr("bk-button-done", time=at), callback_data=OwnerBookingDone(booking_id=item.id)
+        )
+        builder.button(
+            text=tr("bk-button-no-show", time=at),
+            callback_data=OwnerBookingNoShow(booking_id=item.id),
+        )
+        sizes.append(2)
+    if day > date.min:
+        builder.button(
+            text=tr("bk-button-prev-day"), callback_data=OwnerDayView(day=day.toordinal() - 1)
+        )
+    builder.button(
+        text=tr("bk-button-next-day"), callback_data=OwnerDayView(day=day.toordinal() + 1)
+    )
+    builder.adjust(*sizes, 2)
+    return "\n".join(lines), builder.as_markup()
+
+
+def _booking_line(item: BookingItem, settings: Settings) -> str:
+    start = item.starts_at.astimezone(settings.zone)
+    end = item.ends_at.astimezone(settings.zone)
+    status = tr(f"bk-status-{item.status}")
+    if item.status == BOOKED and item.confirmed:
+        status = tr("bk-status-confirmed")
+    return tr(
+        "bk-day-line",
+        start=f"{start:%H:%M}",
+        end=f"{end:%H:%M}",
+        service=item.service.name,
+        customer=item.customer.label,
+        status=status,
+    )
+
+
+async def mark_done(
+    query: CallbackQuery,
+    callback_data: OwnerBookingDone,
+    bookings: BookingService,
+    shop: ShopService,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    closed = await bookings.mark_done(callback_data.booking_id, clock())
+    await query.answer()
+    assert isinstance(query.message, Message)
+    await _send_receipt(query.message, closed.sale, shop, settings)
+
+
+async def mark_no_show(
+    query: CallbackQuery,
+    callback_data: OwnerBookingNoShow,
+    bookings: BookingService,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    item = await bookings.mark_no_show(callback_data.booking_id, clock())
+    await query.answer()
+    assert isinstance(query.message, Message)
+    await query.message.answer(
+        tr(
+            "bk-no-show-saved",
+            customer=item.customer.label,
+            service=item.service.name,
+            day=day_label(item.starts_at, settings.zone, tr),
+            time=f"{item.starts_at.astimezone(settings.zone):%H:%M}",
+        )
+    )
+
+
+async def ask_amount(
+    query: CallbackQuery, callback_data: OwnerSaleAmount, state: FSMContext
+) -> None:
+    await state.set_state(AmountForm.amount)
+    await state.update_data(purchase_id=callback_data.purchase_id)
+    await query.answer()
+    assert isinstance(query.message, Message)
+    await query.message.answer(tr("bk-ask-amount", id=callback_data.purchase_id))
+
+
+async def process_amount(
+    message: Message,
+    state: FSMContext,
+    bookings: BookingService,
+    shop: ShopService,
+    settings: Settings,
+) -> None:
+    assert message.text is not None
+    purchase_id = int((await state.get_data())["purchase_id"])
+    sale = await bookings.change_amount(purchase_id, message.text)
+    await state.clear()
+    await _send_receipt(message, sale, shop, settings)
+
+
+async def _send_receipt(
+    message: Message, sale: SaleReceipt, shop: ShopService, settings: Settings
+) -> None:
+    currency = (await shop.profile()).currency
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=tr("bk-button-change-amount"),
+        callback_data=OwnerSaleAmount(purchase_id=sale.purchase_id),
+    )
+    await message.answer(
+        formatting.receipt(sale, currency, settings.zone), reply_markup=builder.as_markup()
+    )

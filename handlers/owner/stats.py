@@ -1,0 +1,208 @@
+"""The owner's numbers: /stats with its chart and buttons to the detailed views, win-back
+buttons for customers at risk, and /cac for the acquisition cost per source."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from aiogram import BaseMiddleware, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    Message,
+    TelegramObject,
+)
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.callbacks import StatsView, WinbackSend
+from bot.config import Settings
+from bot.i18n import tr
+from bot.messages import analytics as texts
+from services import charts
+from services.analytics import AnalyticsService, AtRiskCustomer, CohortReport, StatsReport
+from services.errors import InputError
+from services.parsing import parse_date
+from services.shop import ShopService
+
+VIEWS = ("abc", "cohorts", "predicted", "risk", "campaigns")
+_WINBACK_LABEL = 40
+
+
+class ProvideAnalytics(BaseMiddleware):
+    """Puts one AnalyticsService per dispatcher into the handler data (it caches the model)."""
+
+    def __init__(self) -> None:
+        self._service: AnalyticsService | None = None
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        if "analytics" not in data:
+            if self._service is None:
+                settings: Settings = data["settings"]
+                self._service = AnalyticsService(data["db"], settings.zone)
+            data["analytics"] = self._service
+        return await handler(event, data)
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    provide = ProvideAnalytics()
+    router.message.middleware(provide)
+    router.callback_query.middleware(provide)
+    router.message.register(stats_command, Command("stats"))
+    router.message.register(cac_command, Command("cac"))
+    router.callback_query.register(open_view, StatsView.filter())
+    router.callback_query.register(send_winback, WinbackSend.filter())
+    return router
+
+
+def views_keyboard() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for view in VIEWS:
+        builder.button(text=tr(f"button-stats-{view}"), callback_data=StatsView(view=view))
+    builder.adjust(2, 2, 1)
+    return builder.as_markup()
+
+
+def winback_keyboard(rows: list[AtRiskCustomer]) -> InlineKeyboardMarkup | None:
+    builder = InlineKeyboardBuilder()
+    for row in rows:
+        if row.reachable:
+            label = tr("button-winback", name=(row.name or f"#{row.customer_id}")[:_WINBACK_LABEL])
+            builder.button(text=label, callback_data=WinbackSend(customer_id=row.customer_id))
+    builder.adjust(1)
+    markup = builder.as_markup()
+    return markup if markup.inline_keyboard else None
+
+
+async def stats_command(
+    message: Message,
+    command: CommandObject,
+    analytics: AnalyticsService,
+    settings: Settings,
+    clock: Callable[[], datetime],
+) -> None:
+    now = clock()
+    as_of = None
+    if command.args:
+        today = now.astimezone(settings.zone).date()
+        as_of = parse_date(command.args, today=today)
+    report = await analytics.report(analytics.cutoff_for(as_of, now))
+    if report.empty:
+        await message.answer(texts.stats_text(tr, report))
+        return
+    chart = await asyncio.to_thread(_revenue_png, report, *_chart_labels())
+    await message.answer_photo(
+        BufferedInputFile(chart, filename="revenue.png"), caption=tr("chart-revenue-caption")
+    )
+    await message.answer(texts.stats_text(tr, report), reply_markup=views_keyboard())
+
+
+def _chart_labels() -> tuple[str, str, str]:
+    return tr("chart-revenue-title"), tr("chart-first"), tr("chart-repeat")
+
+
+def _revenue_png(report: StatsReport, title: str, first: str, repeat: str) -> bytes:
+    return charts.revenue_chart(
+        [m.month.strftime("%Y-%m") for m in report.months],
+        [m.first_revenue / 100 for m in report.months],
+        [m.repeat_revenue / 100 for m in report.months],
+        title=f"{title}, {report.settings.currency}",
+        first_label=first,
+        repeat_label=repeat,
+    )
+
+
+def _cohort_png(report: CohortReport, title: str, x_label: str, y_label: str) -> bytes:
+    start = next((i for i, size in enumerate(report.sizes) if size), len(report.sizes))
+    return charts.cohort_heatmap(
+        [m.strftime("%Y-%m") for m in report.months[start:]],
+        [row[: len(report.months) - start] for row in report.shares[start:]],
+        title=title,
+        x_label=x_label,
+        y_label=y_label,
+    )
+
+
+async def open_view(
+    query: CallbackQuery,
+    callback_data: StatsView,
+    analytics: AnalyticsService,
+    shop: ShopService,
+    clock: Callable[[], datetime],
+) -> None:
+    assert isinstance(query.message, Message)
+    message = query.message
+    now = clock()
+    currency = (await shop.profile()).currency
+    view = callback_data.view
+    if view == "abc":
+        await message.answer(texts.abc_text(tr, await analytics.abc(now), currency))
+    elif view == "cohorts":
+        report = await analytics.cohorts(now)
+        if any(report.sizes):
+            labels = tr("chart-cohorts-title"), tr("chart-cohorts-x"), tr("chart-cohorts-y")
+            png = await asyncio.to_thread(_cohort_png, report, *labels)
+            await message.answer_photo(BufferedInputFile(png, filename="cohorts.png"))
+        await message.answer(texts.cohort_text(tr, report))
+    elif view == "predicted":
+        await message.answer(texts.predicted_text(tr, await analytics.predicted(now)))
+    elif view == "risk":
+        rows = await analytics.at_risk(now)
+        await message.answer(
+            texts.at_risk_text(tr, rows, currency), reply_markup=winback_keyboard(rows)
+        )
+    elif view == "campaigns":
+        await message.answer(texts.campaigns_text(tr, await analytics.campaigns(now), currency))
+    # Answered last: the client's spinner shows while the numbers and the chart are made.
+    await query.answer()
+
+
+async def send_winback(
+    query: CallbackQuery,
+    callback_data: WinbackSend,
+    analytics: AnalyticsService,
+    settings: Settings,
+    clock: Callable[[], datetime],
+) -> None:
+    done = await analytics.queue_winback(callback_data.customer_id, clock())
+    name = done.name or f"#{done.customer_id}"
+    if done.queued:
+        when = done.not_before.astimezone(settings.zone).strftime("%d.%m %H:%M")
+        await query.answer(tr("winback-queued", name=name, when=when), show_alert=True)
+    else:
+        await query.answer(tr("winback-already", name=name), show_alert=True)
+
+
+async def cac_command(
+    message: Message,
+    command: CommandObject,
+    analytics: AnalyticsService,
+    shop: ShopService,
+) -> None:
+    args = (command.args or "").split(maxsplit=1)
+    if not args:
+        await message.answer(
+            texts.settings_line(tr, await analytics.settings()) + "\n\n" + tr("cac-usage")
+        )
+        return
+    if len(args) == 1:
+        if args[0][:1].isdigit() or args[0] == "-":
+            await shop.set("acquisition_cost", args[0])
+        else:
+            raise InputError("cac-usage")
+    else:
+        source, amount = args
+        await analytics.set_source_cac(source, amount)
+    await message.answer(
+        tr("cac-saved") + "\n" + texts.settings_line(tr, await analytics.settings())
+    )

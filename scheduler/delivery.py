@@ -1,0 +1,401 @@
+"""The delivery worker: drains the outbox into Telegram, paced by the rate limiter.
+
+A row's life: `pending` → claimed as `sending` (one short transaction) → rendered in the
+reader's language → sent → marked in its own short transaction as `sent`, `blocked` (403:
+never retried, the customer becomes unreachable), `pending` again with a later `not_before`
+(429: Telegram's retry_after; network or server errors: exponential backoff) or `failed`
+(a 400, a renderer that cannot cope, or too many attempts).
+
+Crash safety: a row is marked `sent` only after Telegram accepted it, so a `sent` row is never
+sent again. Rows are claimed only as fast as they can be sent (at most `concurrency` at a
+time, and only while the limiter has room), so a crash leaves at most `concurrency` rows in
+`sending`; `recover()` at the next start marks them `uncertain` and logs them instead of
+re-sending (we cannot know whether Telegram delivered them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramEntityTooLarge,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramNotFound,
+    TelegramRetryAfter,
+)
+from aiogram.types import Message
+from aiogram.utils.i18n import I18n
+
+from bot.config import Settings
+from bot.i18n import pick_language
+from bot.messages.base import RenderContext, Rendered
+from bot.render import render
+from services.ratelimit import RateLimiter
+from services.reachability import mark_unreachable
+from services.shop import ShopService
+from storage.database import Database
+from storage.outbox import BLOCKED, FAILED, PENDING, SENT, UNCERTAIN
+from storage.reachability import ReachabilityRepository, Recipient
+from storage.repositories import Repositories
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+DEFAULT_CONCURRENCY = 8  # sends in flight; also the most rows a crash can leave uncertain
+IDLE_POLL = 1.0  # seconds: the longest nap, so rows queued by another process are seen soon
+_ERROR_TEXT_LIMIT = 500
+# Errors that no retry will fix: the message itself is wrong or the chat is gone.
+_PERMANENT = (TelegramBadRequest, TelegramNotFound, TelegramEntityTooLarge, TelegramMigrateToChat)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    claimed: int = 0
+    sent: int = 0
+    blocked: int = 0  # 403, or the customer was already unreachable
+    retried: int = 0  # back to pending: 429, network or server error
+    failed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """What one send needs, copied out of the claiming transaction."""
+
+    id: int
+    kind: str
+    payload: str
+    chat_id: int
+    customer_id: int | None
+    attempts: int
+    language: str
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        db: Database,
+        bot: Bot | None,
+        settings: Settings,
+        i18n: I18n,
+        *,
+        clock: Clock = _utc_now,
+        limiter: RateLimiter | None = None,
+        batch: int = 50,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        max_attempts: int = 5,
+        backoff: timedelta = timedelta(seconds=10),
+        max_backoff: timedelta = timedelta(hours=1),
+    ) -> None:
+        self._db = db
+        self._bot = bot
+        self._settings = settings
+        self._i18n = i18n
+        self._clock = clock
+        self.limiter = limiter or RateLimiter()
+        self._batch = max(1, batch)
+        self.concurrency = max(1, concurrency)
+        self._refill_at = max(1, self.concurrency // 2)
+        self._max_attempts = max_attempts
+        self._backoff = backoff
+        self._max_backoff = max_backoff
+        self._shop = ShopService(db)
+        self._wake = asyncio.Event()
+        # SQLite has one writer; our own tasks queue here instead of in its busy handler,
+        # which backs off by sleeping (up to 100 ms a try) and throttled us to ~80 rows/s.
+        self._write_lock = asyncio.Lock() if db.is_sqlite else None
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @contextlib.asynccontextmanager
+    async def _writing(self) -> AsyncIterator[Repositories]:
+        if self._write_lock is None:
+            async with self._db.transaction() as repos:
+                yield repos
+            return
+        async with self._write_lock, self._db.transaction() as repos:
+            yield repos
+
+    def attach(self, bot: Bot) -> None:
+        """The dispatcher gets its Bot only when polling starts; the start-up hook hands it here."""
+        self._bot = bot
+
+    def start(self) -> None:
+        """Run `run_forever` in a background task (the dispatcher's start-up hook calls this)."""
+        if self._task is None or self._task.done():
+            self._stop = asyncio.Event()
+            self._task = asyncio.create_task(self.run_forever(self._stop), name="delivery")
+
+    async def stop(self, grace: float = 10) -> None:
+        """Stop the background task; the sends in flight finish and are marked first."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._stop.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), grace)
+        except TimeoutError:
+            log.warning("delivery did not stop within %s s; cancelling", grace)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def notify(self) -> None:
+        """Something was queued: look at the outbox now rather than at the next poll."""
+        self._wake.set()
+
+    async def recover(self, now: datetime) -> int:
+        """Rows a crash left in `sending` become `uncertain`: reported, never re-sent."""
+        async with self._writing() as repos:
+            rows = await repos.outbox.in_flight()
+            ids = [row.id for row in rows]
+            for outbox_id in ids:
+                await repos.outbox.mark(
+                    outbox_id,
+                    UNCERTAIN,
+                    last_error=f"in flight when the bot stopped; found at {now.isoformat()}",
+                )
+        if ids:
+            log.warning(
+                "%d outbox rows were being sent when the bot stopped and may or may not have "
+                "reached Telegram; marked uncertain, not re-sent: ids %s",
+                len(ids),
+                ",".join(map(str, ids)),
+            )
+        return len(ids)
+
+    async def run_once(self, now: datetime) -> DeliveryReport:
+        """Deliver every row due at `now` (rows put back for a retry wait for their time)."""
+        return await self._deliver_due(now, limit=None, stop=asyncio.Event())
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        """Deliver until `stop` is set; naps until the next due row, a notify(), or IDLE_POLL."""
+        failures = 0
+        while not stop.is_set():
+            delay = IDLE_POLL
+            try:
+                now = self._clock()
+                async with self._db.reading() as repos:
+                    due = await repos.outbox.next_due_at()
+                if due is not None and due <= now:
+                    # A round of at most `batch` rows, so rows that fall due meanwhile (a
+                    # booking confirmation during a bulk promo) wait seconds, not minutes.
+                    report = await self._deliver_due(now, limit=self._batch, stop=stop)
+                    # Nothing claimed although due: another worker has them; do not spin.
+                    delay = 0.0 if report.claimed else 0.1
+                elif due is not None:
+                    delay = min(IDLE_POLL, (due - now).total_seconds())
+                failures = 0
+            except Exception:
+                failures += 1
+                delay = min(30.0, IDLE_POLL * 2**failures)
+                log.exception("delivery round failed; next try in %.0f s", delay)
+            if delay > 0:
+                await self._nap(stop, delay)
+
+    async def _nap(self, stop: asyncio.Event, seconds: float) -> None:
+        stopped = asyncio.ensure_future(stop.wait())
+        woken = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait({stopped, woken}, timeout=seconds, return_when="FIRST_COMPLETED")
+        finally:
+            for waiter in (stopped, woken):
+                waiter.cancel()
+            await asyncio.gather(stopped, woken, return_exceptions=True)
+        self._wake.clear()
+
+    async def _deliver_due(
+        self, now: datetime, *, limit: int | None, stop: asyncio.Event
+    ) -> DeliveryReport:
+        tally: Counter[str] = Counter()
+        currency = (await self._shop.profile()).currency
+        active: set[asyncio.Task[None]] = set()
+        exhausted = False
+        try:
+            while True:
+                room = self.concurrency - len(active)
+                if limit is not None:
+                    room = min(room, limit - tally["claimed"])
+                # Refill when half the slots are free: fewer, larger claiming transactions.
+                refill = room > 0 and (room >= self._refill_at or not active)
+                if refill and not exhausted:
+                    # Claim only when the limiter could let a message out now, so claimed
+                    # rows do not sit in `sending` through a 429 pause (a crash would make
+                    # them uncertain for nothing).
+                    paused = self.limiter.global_delay() > self.limiter.window
+                    if paused and not await self._anything_due(now):
+                        exhausted = True  # do not sit out a pause with nothing to send
+                    elif await self.limiter.wait_ready(stop):
+                        jobs, claimed = await self._claim(now, room, tally)
+                        exhausted = claimed == 0
+                        for job in jobs:
+                            active.add(asyncio.create_task(self._deliver(job, currency, tally)))
+                    else:
+                        exhausted = True  # asked to stop
+                if not active:
+                    if exhausted or room <= 0:
+                        break
+                    continue  # everything claimed was settled without a send
+                done, _ = await asyncio.wait(active, return_when=asyncio.FIRST_COMPLETED)
+                active -= done
+        finally:
+            if active:
+                # Cancelled from outside: let the sends in flight finish and be marked.
+                await asyncio.gather(*active, return_exceptions=True)
+        return DeliveryReport(
+            claimed=tally["claimed"],
+            sent=tally["sent"],
+            blocked=tally["blocked"],
+            retried=tally["retried"],
+            failed=tally["failed"],
+        )
+
+    async def _anything_due(self, now: datetime) -> bool:
+        async with self._db.reading() as repos:
+            due = await repos.outbox.next_due_at()
+        return due is not None and due <= now
+
+    async def _claim(
+        self, now: datetime, limit: int, tally: Counter[str]
+    ) -> tuple[list[_Job], int]:
+        """Claim due rows; rows for unreachable customers are settled here without a send."""
+        jobs: list[_Job] = []
+        async with self._writing() as repos:
+            rows = await repos.outbox.claim_due(now, limit)
+            if not rows:
+                return jobs, 0
+            recipients = await ReachabilityRepository(repos.session).recipients(
+                {row.customer_id for row in rows if row.customer_id is not None},
+                {row.chat_id for row in rows if row.customer_id is None},
+            )
+            by_id = {r.customer_id: r for r in recipients}
+            by_chat = {r.telegram_id: r for r in recipients if r.telegram_id is not None}
+            for row in rows:
+                recipient: Recipient | None = (
+                    by_id.get(row.customer_id)
+                    if row.customer_id is not None
+                    else by_chat.get(row.chat_id)
+                )
+                if recipient is not None and recipient.blocked:
+                    await repos.outbox.mark(row.id, BLOCKED, last_error="customer unreachable")
+                    tally["blocked"] += 1
+                    continue
+                language = pick_language(
+                    recipient.language if recipient else None, self._settings.default_language
+                )
+                jobs.append(
+                    _Job(
+                        row.id,
+                        row.kind,
+                        row.payload,
+                        row.chat_id,
+                        row.customer_id,
+                        row.attempts,
+                        language,
+                    )
+                )
+        tally["claimed"] += len(rows)
+        return jobs, len(rows)
+
+    async def _deliver(self, job: _Job, currency: str, tally: Counter[str]) -> None:
+        try:
+            outcome = await self._send(job, currency)
+        except Exception:
+            # A bug or the database, not Telegram: the row stays `sending` and becomes
+            # `uncertain` at the next start, which is the honest state if the send went out.
+            log.exception("outbox row %s: could not finish its delivery", job.id)
+            return
+        tally[outcome] += 1
+
+    async def _send(self, job: _Job, currency: str) -> str:
+        try:
+            rendered = render(job.kind, json.loads(job.payload), self._context(job, currency))
+        except Exception as exc:
+            log.exception("outbox row %s (%s) cannot be rendered", job.id, job.kind)
+            await self._mark(job.id, FAILED, last_error=_describe(exc))
+            return "failed"
+        await self.limiter.acquire(job.chat_id)
+        try:
+            message = await self._post(job.chat_id, rendered)
+        except TelegramAPIError as exc:
+            return await self._settle_error(job, exc)
+        await self._mark(
+            job.id, SENT, sent_at=self._clock(), telegram_message_id=message.message_id
+        )
+        return "sent"
+
+    async def _settle_error(self, job: _Job, exc: TelegramAPIError) -> str:
+        """Record what Telegram's refusal means for the row; the outcome for the report."""
+        error = _describe(exc)
+        if isinstance(exc, TelegramRetryAfter):
+            self.limiter.pause(exc.retry_after)
+            log.warning("429 for outbox row %s: all sends wait %s s", job.id, exc.retry_after)
+            # Telegram's pacing, not the message's fault: the attempt is given back.
+            retry_at = self._clock() + timedelta(seconds=exc.retry_after)
+            await self._mark(
+                job.id, PENDING, not_before=retry_at, attempts=job.attempts - 1, last_error=error
+            )
+            return "retried"
+        if isinstance(exc, TelegramForbiddenError):
+            async with self._writing() as repos:
+                await repos.outbox.mark(job.id, BLOCKED, last_error=error)
+                await mark_unreachable(
+                    repos,
+                    self._clock(),
+                    customer_id=job.customer_id,
+                    telegram_id=job.chat_id if job.customer_id is None else None,
+                )
+            log.info("outbox row %s: chat %s blocked the bot", job.id, job.chat_id)
+            return "blocked"
+        if isinstance(exc, _PERMANENT) or job.attempts >= self._max_attempts:
+            log.warning("outbox row %s failed (attempt %s): %s", job.id, job.attempts, exc)
+            await self._mark(job.id, FAILED, last_error=error)
+            return "failed"
+        # Network errors, 5xx and the rest: again later, waiting longer each time.
+        delay = min(self._max_backoff, self._backoff * 2 ** max(0, job.attempts - 1))
+        log.info("outbox row %s: %s; retry in %s", job.id, exc, delay)
+        await self._mark(job.id, PENDING, not_before=self._clock() + delay, last_error=error)
+        return "retried"
+
+    def _context(self, job: _Job, currency: str) -> RenderContext:
+        return RenderContext(
+            i18n=self._i18n,
+            language=job.language,
+            outbox_id=job.id,
+            currency=currency,
+            zone=self._settings.zone,
+        )
+
+    async def _post(self, chat_id: int, rendered: Rendered) -> Message:
+        if self._bot is None:
+            msg = "DeliveryWorker has no Bot: call attach(bot) first"
+            raise RuntimeError(msg)
+        if rendered.photo is not None:
+            return await self._bot.send_photo(
+                chat_id, rendered.photo, caption=rendered.text, reply_markup=rendered.markup
+            )
+        return await self._bot.send_message(chat_id, rendered.text, reply_markup=rendered.markup)
+
+    async def _mark(self, outbox_id: int, status: str, **values: Any) -> None:
+        async with self._writing() as repos:
+            await repos.outbox.mark(outbox_id, status, **values)
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:_ERROR_TEXT_LIMIT]

@@ -1,0 +1,110 @@
+"""The scans the scheduler runs: plain functions of (database, shop zone, now) → rows queued.
+
+Each scan is idempotent (the outbox dedup key), so running one twice, at start-up after
+downtime, or from the CLI while the bot runs, never queues a message twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from services.birthdays import queue_birthdays
+from services.booking_reminders import queue_booking_reminders
+from services.feedback import queue_feedback
+from services.rebooking import queue_rebooking
+from services.schedule import nearest_slots
+from storage.database import Database
+
+log = logging.getLogger(__name__)
+
+Scan = Callable[[Database, ZoneInfo, datetime], Awaitable[int]]
+EVERY = timedelta(minutes=5)
+
+
+async def _nearest(
+    db: Database, service_id: int, around: datetime, now: datetime, zone: ZoneInfo
+) -> list[datetime]:
+    return await nearest_slots(db, service_id=service_id, around=around, now=now, zone=zone)
+
+
+async def rebooking(db: Database, zone: ZoneInfo, now: datetime) -> int:
+    return await queue_rebooking(db, zone, now, _nearest)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    name: str
+    scan: Scan
+    what: str
+
+
+JOBS: dict[str, Job] = {
+    job.name: job
+    for job in (
+        Job("rebooking", rebooking, "rebooking reminders and their one follow-up"),
+        Job("birthdays", queue_birthdays, "birthday greetings with a promo code"),
+        Job("feedback", queue_feedback, "rating questions after a visit"),
+        Job("booking_reminders", queue_booking_reminders, "reminders the day before a booking"),
+    )
+}
+
+
+def _last_run_key(name: str) -> str:
+    return f"job:{name}:last_run"
+
+
+async def run_job(name: str, db: Database, zone: ZoneInfo, now: datetime) -> int:
+    """Run one scan now and record when it ran (for `python -m bot jobs list`)."""
+    job = JOBS[name]
+    queued = await job.scan(db, zone, now)
+    async with db.transaction() as repos:
+        await repos.settings.put(_last_run_key(name), now.isoformat())
+    if queued:
+        log.info("job %s queued %d message(s)", name, queued)
+    return queued
+
+
+async def last_runs(db: Database) -> dict[str, datetime | None]:
+    async with db.reading() as repos:
+        values = await repos.settings.all()
+    return {
+        name: datetime.fromisoformat(values[key])
+        if (key := _last_run_key(name)) in values
+        else None
+        for name in JOBS
+    }
+
+
+def register_jobs(
+    scheduler: AsyncIOScheduler,
+    db: Database,
+    zone: ZoneInfo,
+    clock: Callable[[], datetime],
+    on_queued: Callable[[], None],
+) -> None:
+    """Every scan every few minutes, and once right at start-up to catch up after downtime."""
+
+    async def tick(name: str) -> None:
+        try:
+            if await run_job(name, db, zone, clock()):
+                on_queued()
+        except Exception:  # one failing scan must not stop the others or the scheduler
+            log.exception("job %s failed", name)
+
+    for name in JOBS:
+        scheduler.add_job(
+            tick,
+            IntervalTrigger(seconds=EVERY.total_seconds()),
+            args=(name,),
+            id=name,
+            name=name,
+            replace_existing=True,
+            next_run_time=datetime.now(zone),
+        )

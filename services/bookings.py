@@ -1,0 +1,330 @@
+"""Bookings: a customer takes a free slot, confirms, moves or cancels it; the owner closes it.
+
+A booking claims its 15-minute cells in the same transaction as the booking row, so of two
+people tapping overlapping slots the database lets exactly one through (the cells' primary
+key); the other gets `SlotTaken` and is offered fresh slots.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import IntegrityError
+
+from services.customers import customer_totals
+from services.dto import CustomerCard, SaleReceipt, ServiceItem
+from services.errors import InputError
+from services.parsing import parse_money
+from services.sales import SalesService
+from services.schedule import cells_of, local_bounds, slot_end, slot_is_free
+from storage.bookings import BOOKED, CANCELLED, DONE, NO_SHOW, BookingRecord
+from storage.database import Database
+from storage.models import Customer
+from storage.repositories import Repositories
+
+__all__ = [
+    "BOOKED",
+    "CANCELLED",
+    "DONE",
+    "NO_SHOW",
+    "AlreadyBooked",
+    "BookingItem",
+    "BookingService",
+    "ClosedBooking",
+    "SlotTaken",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class BookingItem:
+    id: int
+    customer: CustomerCard
+    service: ServiceItem
+    starts_at: datetime
+    ends_at: datetime
+    status: str  # booked | done | no_show | cancelled
+    confirmed: bool
+    purchase_id: int | None
+
+    @classmethod
+    def of(cls, record: BookingRecord) -> BookingItem:
+        row = record.booking
+        return cls(
+            id=row.id,
+            customer=CustomerCard.of(record.customer),
+            service=ServiceItem.of(record.service),
+            starts_at=row.starts_at,
+            ends_at=row.ends_at,
+            status=row.status,
+            confirmed=row.confirmed_at is not None,
+            purchase_id=row.purchase_id,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ClosedBooking:
+    """A booking marked done, with the sale it logged."""
+
+    booking: BookingItem
+    sale: SaleReceipt
+
+
+class SlotTaken(InputError):
+    """The slot is no longer free (someone was faster, or the button is stale)."""
+
+    def __init__(self, service_id: int, wanted: datetime, booking_id: int | None = None) -> None:
+        super().__init__("error-slot-taken")
+        self.service_id = service_id
+        self.wanted = wanted
+        self.booking_id = booking_id  # set when moving an existing booking
+
+
+class AlreadyBooked(InputError):
+    """One future booking per customer and service: offer to move the one they have."""
+
+    def __init__(self, booking: BookingItem, zone: ZoneInfo) -> None:
+        local = booking.starts_at.astimezone(zone)
+        super().__init__(
+            "error-already-booked",
+            service=booking.service.name,
+            when=local.strftime("%d.%m.%Y %H:%M"),
+        )
+        self.booking = booking
+
+
+class BookingService:
+    def __init__(self, db: Database, zone: ZoneInfo, sales: SalesService | None = None) -> None:
+        self._db = db
+        self._zone = zone
+        self._sales = sales or SalesService(db, zone)
+
+    def today(self, now: datetime) -> date:
+        return now.astimezone(self._zone).date()
+
+    # --- the customer's side -------------------------------------------------------------
+
+    async def book(
+        self,
+        *,
+        telegram_id: int,
+        service_id: int,
+        starts_at: datetime,
+        now: datetime,
+        ref: int = 0,
+        source: str = "book",
+    ) -> BookingItem:
+        """Book a slot; `ref` is the outbox message whose button was pressed (0: none)."""
+        async with self._db.transaction() as repos:
+            customer = await _registered(repos, telegram_id)
+            service = await repos.catalogue.get(service_id)
+            if service is None or service.archived:
+                raise InputError("error-service-unknown")
+            await repos.bookings.lock_customer(customer.id)
+            existing = await repos.bookings.upcoming_of_service(customer.id, service_id, now)
+            if existing is not None:
+                record = await repos.bookings.record(existing.id)
+                assert record is not None
+                raise AlreadyBooked(BookingItem.of(record), self._zone)
+            free = await slot_is_free(
+                repos,
+                starts_at=starts_at,
+                duration_minutes=service.duration_minutes,
+                zone=self._zone,
+                now=now,
+            )
+            if not free:
+                raise SlotTaken(service_id, starts_at)
+            outbox_id = None
+            if ref > 0:
+                message = await repos.outbox.get(ref)
+                # A forged or foreign ref must not tie this booking to someone else's message.
+                if message is not None and message.customer_id == customer.id:
+                    outbox_id = ref
+            ends_at = slot_end(starts_at, service.duration_minutes)
+            booking = await repos.bookings.add(
+                customer_id=customer.id,
+                service_id=service_id,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                status=BOOKED,
+                source=source,
+                outbox_id=outbox_id,
+                created_at=now,
+            )
+            await _take_cells(repos, booking.id, starts_at, ends_at, service_id)
+            if outbox_id is not None:
+                await repos.outbox.react(outbox_id, "booked", now)
+            return await _item(repos, booking.id)
+
+    async def reschedule(
+        self, *, telegram_id: int, booking_id: int, starts_at: datetime, now: datetime
+    ) -> BookingItem:
+        """Move an active booking to another free slot; the old time is freed."""
+        async with self._db.transaction() as repos:
+            record = await self._own_active(repos, telegram_id, booking_id, now)
+            service = record.service
+            free = await slot_is_free(
+                repos,
+                starts_at=starts_at,
+                duration_minutes=service.duration_minutes,
+                zone=self._zone,
+                now=now,
+                ignore_booking=booking_id,
+            )
+            if not free:
+                raise SlotTaken(service.id, starts_at, booking_id)
+            ends_at = slot_end(starts_at, service.duration_minutes)
+            await repos.bookings.free_cells(booking_id)
+            await repos.bookings.set_values(
+                booking_id, starts_at=starts_at, ends_at=ends_at, confirmed_at=None
+            )
+            await _take_cells(repos, booking_id, starts_at, ends_at, service.id, booking_id)
+            return await _item(repos, booking_id)
+
+    async def cancel(self, *, telegram_id: int, booking_id: int, now: datetime) -> BookingItem:
+        async with self._db.transaction() as repos:
+            await self._own_active(repos, telegram_id, booking_id, now)
+            await repos.bookings.change_status(booking_id, expected=BOOKED, status=CANCELLED)
+            await repos.bookings.free_cells(booking_id)
+            return await _item(repos, booking_id)
+
+    async def confirm(self, *, telegram_id: int, booking_id: int, now: datetime) -> BookingItem:
+        async with self._db.transaction() as repos:
+            await self._own_active(repos, telegram_id, booking_id, now)
+            await repos.bookings.set_values(booking_id, confirmed_at=now)
+            return await _item(repos, booking_id)
+
+    async def own(self, *, telegram_id: int, booking_id: int, now: datetime) -> BookingItem:
+        """The customer's own active booking (for "reschedule": which service, which time)."""
+        async with self._db.reading() as repos:
+            return BookingItem.of(await self._own_active(repos, telegram_id, booking_id, now))
+
+    async def upcoming(self, telegram_id: int, now: datetime) -> list[BookingItem]:
+        async with self._db.reading() as repos:
+            customer = await repos.customers.by_telegram_id(telegram_id)
+            if customer is None:
+                return []
+            return [BookingItem.of(r) for r in await repos.bookings.upcoming_of(customer.id, now)]
+
+    async def _own_active(
+        self, repos: Repositories, telegram_id: int, booking_id: int, now: datetime
+    ) -> BookingRecord:
+        record = await repos.bookings.record(booking_id)
+        if record is None or record.customer.telegram_id != telegram_id:
+            raise InputError("error-booking-unknown")
+        if record.booking.status != BOOKED or record.booking.starts_at <= now:
+            raise InputError("error-booking-not-active")
+        return record
+
+    # --- the owner's side ----------------------------------------------------------------
+
+    async def of_day(self, day: date) -> list[BookingItem]:
+        """The day's bookings (shop-local day) in time order; cancelled ones left out."""
+        start, end = local_bounds(day, self._zone)
+        async with self._db.reading() as repos:
+            records = await repos.bookings.between(start, end)
+        return [BookingItem.of(r) for r in records if r.booking.status != CANCELLED]
+
+    async def get(self, booking_id: int) -> BookingItem | None:
+        async with self._db.reading() as repos:
+            record = await repos.bookings.record(booking_id)
+            return BookingItem.of(record) if record else None
+
+    async def mark_done(self, booking_id: int, now: datetime) -> ClosedBooking:
+        """Close a booking as done and log the sale at the service price (editable after)."""
+        async with self._db.transaction() as repos:
+            record = await _open_record(repos, booking_id)
+            local_day = record.booking.starts_at.astimezone(self._zone).date()
+            if local_day > self.today(now):
+                raise InputError("error-booking-not-started")
+            # Claimed first, so a second press of Done cannot log a second sale.
+            if not await repos.bookings.change_status(booking_id, expected=BOOKED, status=DONE):
+                raise InputError("error-booking-closed")
+        try:
+            # The sale goes through SalesService so every rule of logging a sale applies.
+            sale = await self._sales.log_sale(
+                customer_id=record.customer.id,
+                amount=record.service.price,
+                service_id=record.service.id,
+                day=local_day,
+                now=now,
+            )
+        except Exception:
+            async with self._db.transaction() as repos:
+                await repos.bookings.change_status(booking_id, expected=DONE, status=BOOKED)
+            raise
+        async with self._db.transaction() as repos:
+            await repos.bookings.set_values(booking_id, purchase_id=sale.purchase_id)
+            return ClosedBooking(await _item(repos, booking_id), sale)
+
+    async def mark_no_show(self, booking_id: int, now: datetime) -> BookingItem:
+        """The customer did not come; the time stays used (its cells are kept)."""
+        async with self._db.transaction() as repos:
+            record = await _open_record(repos, booking_id)
+            if record.booking.starts_at > now:
+                raise InputError("error-booking-not-started")
+            if not await repos.bookings.change_status(booking_id, expected=BOOKED, status=NO_SHOW):
+                raise InputError("error-booking-closed")
+            return await _item(repos, booking_id)
+
+    async def change_amount(self, purchase_id: int, text: str) -> SaleReceipt:
+        """The owner corrects what a closed booking's sale was actually paid."""
+        amount = parse_money(text)
+        async with self._db.transaction() as repos:
+            purchase = await repos.purchases.get(purchase_id)
+            if purchase is None:
+                raise InputError("error-purchase-gone")
+            purchase.amount = amount
+            customer = await repos.customers.get(purchase.customer_id)
+            assert customer is not None  # purchases always belong to a customer
+            service = (
+                await repos.catalogue.get(purchase.service_id) if purchase.service_id else None
+            )
+            return SaleReceipt(
+                purchase_id=purchase.id,
+                customer=CustomerCard.of(customer),
+                service_name=service.name if service else None,
+                amount=amount,
+                purchased_at=purchase.purchased_at,
+                is_repeat=await repos.purchases.has_earlier(purchase),
+                totals=await customer_totals(repos, customer.id),
+            )
+
+
+async def _registered(repos: Repositories, telegram_id: int) -> Customer:
+    customer = await repos.customers.by_telegram_id(telegram_id)
+    if customer is None or customer.registered_at is None:
+        raise InputError("error-book-not-registered")
+    return customer
+
+
+async def _open_record(repos: Repositories, booking_id: int) -> BookingRecord:
+    record = await repos.bookings.record(booking_id)
+    if record is None:
+        raise InputError("error-booking-unknown")
+    if record.booking.status != BOOKED:
+        raise InputError("error-booking-closed")
+    return record
+
+
+async def _take_cells(
+    repos: Repositories,
+    booking_id: int,
+    starts_at: datetime,
+    ends_at: datetime,
+    service_id: int,
+    moving: int | None = None,
+) -> None:
+    try:
+        await repos.bookings.take_cells(booking_id, cells_of(starts_at, ends_at))
+    except IntegrityError:
+        # Someone else's cells won the race; the whole transaction rolls back.
+        raise SlotTaken(service_id, starts_at, moving) from None
+
+
+async def _item(repos: Repositories, booking_id: int) -> BookingItem:
+    record = await repos.bookings.record(booking_id)
+    assert record is not None
+    return BookingItem.of(record)

@@ -1,0 +1,116 @@
+"""Channel growth: tracked invite links, join requests turned into leads, the sources report."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from services.customers import TelegramPerson, fold
+from services.errors import InputError
+from services.parsing import parse_money
+from services.shop import profile_from
+from storage.database import Database
+
+CHANNEL_SOURCE = "channel"  # a join through the channel's own link, or no link at all
+_NAME = re.compile(r"^[A-Za-z0-9_-]{1,32}$")  # a source is also a deep-link payload
+
+
+@dataclass(frozen=True, slots=True)
+class Lead:
+    customer_id: int
+    source: str
+    new: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SourceReport:
+    source: str
+    subscribers: int
+    registered: int
+    buyers: int
+    revenue: int
+    spend: int
+    ltv_to_cac: float | None  # margin-adjusted revenue per unit spent; None without spend
+
+
+def clean_source(text: str) -> str:
+    name = text.strip()
+    if not _NAME.match(name) or name.startswith("r_"):
+        raise InputError("error-source-name")
+    return name
+
+
+class GrowthService:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def check_new_link(self, name_text: str) -> str:
+        name = clean_source(name_text)
+        async with self._db.reading() as repos:
+            if await repos.growth.link_by_name(name):
+                raise InputError("error-link-exists", name=name)
+        return name
+
+    async def save_link(self, name: str, url: str, now: datetime) -> None:
+        async with self._db.transaction() as repos:
+            await repos.growth.add_link(name=name, url=url, created_at=now)
+
+    async def links(self) -> list[tuple[str, str]]:
+        async with self._db.reading() as repos:
+            return [(link.name, link.url) for link in await repos.growth.links()]
+
+    async def join_request(
+        self, person: TelegramPerson, invite_url: str | None, now: datetime
+    ) -> Lead:
+        """Someone asked to join the channel: remember them as a lead with the link's source."""
+        async with self._db.transaction() as repos:
+            link = await repos.growth.link_by_url(invite_url) if invite_url else None
+            source = link.name if link else CHANNEL_SOURCE
+            row = await repos.customers.by_telegram_id(person.telegram_id)
+            if row is not None:
+                # First touch wins: an existing customer keeps their source.
+                if row.joined_channel_at is None:
+                    row.joined_channel_at = now
+                return Lead(row.id, row.source or source, new=False)
+            row = await repos.customers.add(
+                telegram_id=person.telegram_id,
+                name=person.full_name or None,
+                search_name=fold(person.full_name) or None,
+                username=person.username,
+                language=person.language,
+                source=source,
+                joined_channel_at=now,
+                created_at=now,
+            )
+            return Lead(row.id, source, new=True)
+
+    async def set_spend(self, source_text: str, amount_text: str) -> int:
+        source = clean_source(source_text)
+        amount = 0 if amount_text.strip() in {"0", "-"} else parse_money(amount_text)
+        async with self._db.transaction() as repos:
+            await repos.settings.put(f"spend:{source}", str(amount))
+        return amount
+
+    async def sources(self) -> list[SourceReport]:
+        async with self._db.reading() as repos:
+            values = await repos.settings.all()
+            rows = await repos.growth.sources()
+        profile = profile_from(values)
+        margin = profile.margin_percent / 100
+        reports = []
+        for row in rows:
+            spend = int(values.get(f"spend:{row.source}", "0"))
+            ratio = round(row.revenue * margin / spend, 2) if spend else None
+            reports.append(
+                SourceReport(
+                    row.source,
+                    row.subscribers,
+                    row.registered,
+                    row.buyers,
+                    row.revenue,
+                    spend,
+                    ratio,
+                )
+            )
+        return reports

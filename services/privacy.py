@@ -1,0 +1,52 @@
+"""The customer's say over their data: stop offers, or be forgotten."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from services.errors import InputError
+from storage.database import Database
+
+CANCELLED = "cancelled"
+
+
+class PrivacyService:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def stop_offers(self, telegram_id: int) -> None:
+        """No more promos or reminders; service messages about bookings stay."""
+        async with self._db.transaction() as repos:
+            row = await repos.customers.by_telegram_id(telegram_id)
+            if row is None:
+                raise InputError("error-not-registered")
+            row.consent = False
+
+    async def forget(self, telegram_id: int, now: datetime) -> int:
+        """Erase who they are; purchases stay, anonymised, so the shop's numbers still add up.
+
+        Returns the anonymised customer's id.
+        """
+        async with self._db.transaction() as repos:
+            row = await repos.customers.by_telegram_id(telegram_id)
+            if row is None:
+                raise InputError("error-not-registered")
+            for field in (
+                "telegram_id",
+                "name",
+                "search_name",
+                "username",
+                "phone",
+                "birth_day",
+                "birth_month",
+                "birth_year",
+                "birthday_set_at",
+                "referral_code",
+            ):
+                setattr(row, field, None)
+            row.consent = False
+            row.external_id = f"anon-{row.id}"  # an identity for exports that names nobody
+            row.forgotten_at = now
+            # Queued and past messages may carry their name: drop the words, keep the counts.
+            await repos.growth.scrub_messages(row.id, cancelled_status=CANCELLED)
+            return row.id

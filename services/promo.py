@@ -1,0 +1,41 @@
+"""Promo codes at the counter: a valid, unused code of this customer gives its discount once."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from services.errors import InputError
+from storage.repositories import Repositories
+
+CODE_PATTERN = re.compile(r"\b([A-Za-z]{2}-[A-Za-z0-9]{6})\b")
+
+
+@dataclass(frozen=True, slots=True)
+class Discount:
+    code: str
+    percent: int
+    amount: int  # minor units taken off
+
+
+def normalise_code(text: str) -> str:
+    return text.strip().upper()
+
+
+async def redeem(
+    repos: Repositories, code_text: str, *, customer_id: int, amount: int, now: datetime
+) -> Discount:
+    """Check the code and mark it used (inside the sale's transaction)."""
+    code = await repos.retention.promo_code(normalise_code(code_text))
+    if code is None:
+        raise InputError("error-promo-unknown")
+    if code.customer_id != customer_id:
+        raise InputError("error-promo-other-customer")
+    if code.used_at is not None:
+        raise InputError("error-promo-used")
+    if not code.valid_from <= now <= code.valid_until:
+        raise InputError("error-promo-expired")
+    code.used_at = now
+    off = amount * code.percent // 100
+    return Discount(code=code.code, percent=code.percent, amount=off)

@@ -1,0 +1,660 @@
+"""SQL behind the owner's numbers: aggregates only, nothing loads every purchase into Python.
+
+Every query takes a `cutoff` (UTC): purchases at or after it do not exist for the report, so
+a report "as of" a past day is the same report the owner would have seen that evening.
+Local months are bucketed by joining a small VALUES table of their UTC bounds (exact in every
+time zone, on both engines); local days (for the model) use the zone on PostgreSQL and the
+zone's UTC offset at the cutoff on SQLite, which has no time zone database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    select,
+    type_coerce,
+    union_all,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.selectable import CTE
+
+from storage.models import Booking, Customer, OutboxMessage, Purchase, ShopSetting
+from storage.types import UTCDateTime
+
+# julianday('1970-01-01 00:00:00')
+_UNIX_EPOCH_JULIAN = 2440587.5
+# Outbox statuses of rows that left the queue (pending and sending have not, yet).
+_ATTEMPTED = ("sent", "blocked", "failed", "uncertain")
+
+
+def _int(value: Any) -> int:
+    """SUM() is NUMERIC on PostgreSQL (a Decimal) and NULL over no rows."""
+    return int(value or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class WindowCounts:
+    """Purchases in [start, stop): all of them, and the customers' first ones."""
+
+    purchases: int
+    revenue: int
+    first_purchases: int
+    first_revenue: int
+
+
+@dataclass(frozen=True, slots=True)
+class MonthCounts:
+    index: int
+    purchases: int
+    revenue: int
+    first_purchases: int
+    first_revenue: int
+
+
+@dataclass(frozen=True, slots=True)
+class AbcClassRow:
+    name: str
+    customers: int
+    revenue: int
+    purchases: int
+    lifespan_days: float  # summed over the class: last purchase - first purchase
+
+
+@dataclass(frozen=True, slots=True)
+class RankedCustomer:
+    customer_id: int
+    name: str | None
+    revenue: int
+    purchases: int
+
+
+@dataclass(frozen=True, slots=True)
+class CohortCell:
+    cohort: int  # index of the first-purchase month
+    month: int  # index of the month of activity
+    customers: int
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRows:
+    """One row per buying customer, aligned lists (for `Summary.from_arrays`)."""
+
+    customer_ids: list[int]
+    purchase_days: list[int]  # distinct purchase days (same-day purchases merged)
+    first_day: list[int]  # local day numbers since 1970-01-01
+    last_day: list[int]
+    repeat_amount: list[int]  # net amount of all purchase days but the first
+    revenue: list[int]
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignCounts:
+    group: str
+    sent: int
+    delivered: int
+    blocked: int
+    booked: int
+    bought: int  # delivered messages followed by a purchase within the window
+    revenue: int  # purchases within the window, each counted once per group
+    first_sent_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ContactRow:
+    customer_id: int
+    name: str | None
+    telegram_id: int | None
+    language: str | None
+    consent: bool | None
+    blocked: bool
+
+
+def months_table(bounds: Sequence[tuple[datetime, datetime]]) -> Any:
+    """A small table (idx, start, stop) of UTC bounds: purchases join it by range.
+
+    A UNION ALL of literal rows, because SQLite cannot name the columns of a VALUES list.
+    """
+    rows = [
+        select(
+            literal(i, Integer).label("idx"),
+            literal(start, UTCDateTime()).label("start"),
+            literal(stop, UTCDateTime()).label("stop"),
+        )
+        for i, (start, stop) in enumerate(bounds)
+    ]
+    return union_all(*rows).subquery("months")
+
+
+class AnalyticsQueries:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self._postgres = session.get_bind().dialect.name == "postgresql"
+
+    # --- building blocks ------------------------------------------------------------------
+
+    def _scan(self, name: str) -> Any:
+        """A purchases column that SQLite must not use an index for.
+
+        Aggregating every customer through the (customer_id, purchased_at) index fetches each
+        row's amount by a random jump; a straight scan and a sort is about 6x faster on a
+        million rows. SQLite's unary "+" takes a column out of index planning; PostgreSQL
+        plans this well by itself.
+        """
+        column = getattr(Purchase, name)
+        if self._postgres:
+            return column
+        return literal_column(f"+purchases.{name}", column.type)
+
+    def _firsts(self, cutoff: datetime) -> CTE:
+        """Each customer's first purchase before `cutoff` (ties by time, then id)."""
+        first_at = (
+            select(Purchase.customer_id, func.min(Purchase.purchased_at).label("first_at"))
+            .where(Purchase.purchased_at < cutoff)
+            .group_by(Purchase.customer_id)
+            .cte("first_at")
+        )
+        first_id = (
+            select(func.min(Purchase.id).label("id"))
+            .join(
+                first_at,
+                and_(
+                    Purchase.customer_id == first_at.c.customer_id,
+                    Purchase.purchased_at == first_at.c.first_at,
+                ),
+            )
+            .group_by(Purchase.customer_id)
+            .cte("first_id")
+        )
+        return (
+            select(Purchase.id, Purchase.customer_id, Purchase.amount, Purchase.purchased_at)
+            .join(first_id, Purchase.id == first_id.c.id)
+            .cte("firsts")
+        )
+
+    def _local_day(self, moment: Any, zone: str, offset_seconds: int) -> ColumnElement[int]:
+        """Days since 1970-01-01 of the local calendar day of a UTC column."""
+        if self._postgres:
+            local = func.timezone(zone, func.timezone("UTC", moment))
+            days = cast(local, Date) - literal_column("DATE '1970-01-01'")
+            return type_coerce(days, Integer)
+        shifted = func.julianday(moment) + offset_seconds / 86400.0 - _UNIX_EPOCH_JULIAN
+        return cast(shifted, Integer)
+
+    def _days_between(self, start: Any, stop: Any) -> ColumnElement[Any]:
+        if self._postgres:
+            return func.extract("epoch", stop - start) / 86400.0
+        return func.julianday(stop) - func.julianday(start)
+
+    def _plus_days(self, moment: Any, days: int) -> ColumnElement[Any]:
+        if self._postgres:
+            shifted: ColumnElement[Any] = moment + literal_column(f"INTERVAL '{int(days)} days'")
+            return shifted
+        return func.datetime(moment, f"+{int(days)} days")
+
+    # --- overview ---------------------------------------------------------------------------
+
+    async def customer_counts(self, since: datetime, cutoff: datetime) -> tuple[int, int]:
+        """(customers known before `cutoff`, of them added since `since`)."""
+        row = (
+            await self._session.execute(
+                select(
+                    func.count(Customer.id),
+                    func.sum(case((Customer.created_at >= since, 1), else_=0)),
+                ).where(Customer.created_at < cutoff)
+            )
+        ).one()
+        return _int(row[0]), _int(row[1])
+
+    async def windows(self, bounds: Sequence[tuple[datetime, datetime]]) -> list[WindowCounts]:
+        """Purchases and first purchases in each [start, stop) window."""
+        if not bounds:
+            return []
+        low = min(start for start, _ in bounds)
+        high = max(stop for _, stop in bounds)
+        firsts = self._firsts(high)
+
+        def sums(when: Any, amount: Any) -> list[Any]:
+            out: list[Any] = []
+            for start, stop in bounds:
+                inside = and_(when >= start, when < stop)
+                out += [
+                    func.sum(case((inside, 1), else_=0)),
+                    func.sum(case((inside, amount), else_=0)),
+                ]
+            return out
+
+        total = (
+            await self._session.execute(
+                select(*sums(Purchase.purchased_at, Purchase.amount)).where(
+                    Purchase.purchased_at >= low, Purchase.purchased_at < high
+                )
+            )
+        ).one()
+        first = (
+            await self._session.execute(
+                select(*sums(firsts.c.purchased_at, firsts.c.amount)).where(
+                    firsts.c.purchased_at >= low
+                )
+            )
+        ).one()
+        return [
+            WindowCounts(
+                _int(total[2 * i]),
+                _int(total[2 * i + 1]),
+                _int(first[2 * i]),
+                _int(first[2 * i + 1]),
+            )
+            for i in range(len(bounds))
+        ]
+
+    async def buyers_by_source(self, cutoff: datetime) -> dict[str | None, int]:
+        buyers = (
+            select(Purchase.customer_id)
+            .where(Purchase.purchased_at < cutoff)
+            .group_by(Purchase.customer_id)
+            .subquery()
+        )
+        result = await self._session.execute(
+            select(Customer.source, func.count())
+            .join(buyers, buyers.c.customer_id == Customer.id)
+            .group_by(Customer.source)
+        )
+        return {source: _int(count) for source, count in result.all()}
+
+    async def monthly(self, bounds: Sequence[tuple[datetime, datetime]]) -> list[MonthCounts]:
+        """Purchases and first purchases per month; `bounds` are consecutive [start, stop)."""
+        if not bounds:
+            return []
+        months = months_table(bounds)
+        firsts = self._firsts(bounds[-1][1])
+
+        totals = await self._session.execute(
+            select(months.c.idx, func.count(Purchase.id), func.sum(Purchase.amount))
+            .select_from(months)
+            .join(
+                Purchase,
+                and_(
+                    Purchase.purchased_at >= months.c.start, Purchase.purchased_at < months.c.stop
+                ),
+            )
+            .group_by(months.c.idx)
+        )
+        firsts_by_month = await self._session.execute(
+            select(months.c.idx, func.count(firsts.c.id), func.sum(firsts.c.amount))
+            .select_from(months)
+            .join(
+                firsts,
+                and_(
+                    firsts.c.purchased_at >= months.c.start, firsts.c.purchased_at < months.c.stop
+                ),
+            )
+            .group_by(months.c.idx)
+        )
+        all_ = {int(i): (_int(n), _int(s)) for i, n, s in totals.all()}
+        first = {int(i): (_int(n), _int(s)) for i, n, s in firsts_by_month.all()}
+        return [
+            MonthCounts(i, *all_.get(i, (0, 0)), *first.get(i, (0, 0))) for i in range(len(bounds))
+        ]
+
+    # --- per customer: lifetime totals and ABC in one pass ----------------------------------
+
+    async def customers_ranked(
+        self, cutoff: datetime, top: int
+    ) -> tuple[list[AbcClassRow], list[RankedCustomer]]:
+        """ABC classes with their totals, and the `top` customers by revenue (ties by id).
+
+        Customers are sorted by revenue; one is class A while the revenue of those ranked
+        above is below 75 % of all, B below 95 %, C the rest. One scan of the purchases
+        feeds both answers (the per-customer rows are materialised once).
+        """
+        per_customer = (
+            select(
+                self._scan("customer_id").label("customer_id"),
+                func.sum(Purchase.amount).label("revenue"),
+                func.count(Purchase.id).label("purchases"),
+                self._days_between(
+                    func.min(Purchase.purchased_at), func.max(Purchase.purchased_at)
+                ).label("span"),
+            )
+            .where(self._scan("purchased_at") < cutoff)
+            .group_by(self._scan("customer_id"))
+            .cte("per_customer")
+        )
+        order = (per_customer.c.revenue.desc(), per_customer.c.customer_id)
+        above = func.coalesce(
+            func.sum(per_customer.c.revenue).over(order_by=order, rows=(None, -1)), 0
+        )
+        total = func.sum(per_customer.c.revenue).over()
+        # Integer comparisons: above / total < 75 % without floating point at the edges.
+        grade = case(
+            (above * 100 < total * 75, "A"),
+            (above * 100 < total * 95, "B"),
+            else_="C",
+        )
+        ranked = (
+            select(
+                per_customer.c.customer_id,
+                per_customer.c.revenue,
+                per_customer.c.purchases,
+                per_customer.c.span,
+                grade.label("grade"),
+                func.row_number().over(order_by=order).label("rank"),
+            )
+            .cte("ranked")
+            .prefix_with("MATERIALIZED")
+        )
+        classes = select(
+            ranked.c.grade,
+            func.count(),
+            func.sum(ranked.c.revenue),
+            func.sum(ranked.c.purchases),
+            func.sum(ranked.c.span),
+        ).group_by(ranked.c.grade)
+        leaders = select(
+            literal("#", String()),
+            ranked.c.customer_id,
+            ranked.c.revenue,
+            ranked.c.purchases,
+            ranked.c.rank,
+        ).where(ranked.c.rank <= top)
+        rows = (await self._session.execute(union_all(classes, leaders))).all()
+        grades = [
+            AbcClassRow(str(g), _int(n), _int(r), _int(p), float(span or 0.0))
+            for g, n, r, p, span in rows
+            if g != "#"
+        ]
+        leading = sorted((row for row in rows if row[0] == "#"), key=lambda row: int(row[4]))
+        return sorted(grades, key=lambda k: k.name), [
+            RankedCustomer(int(cid), None, _int(r), _int(p)) for _, cid, r, p, _ in leading
+        ]
+
+    async def abc_top(self, cutoff: datetime, grade: str, limit: int) -> list[RankedCustomer]:
+        """Customers of one ABC class, best first (used by campaign segments)."""
+        per_customer = (
+            select(
+                self._scan("customer_id").label("customer_id"),
+                func.sum(Purchase.amount).label("revenue"),
+                func.count(Purchase.id).label("purchases"),
+            )
+            .where(self._scan("purchased_at") < cutoff)
+            .group_by(self._scan("customer_id"))
+            .subquery("per_customer")
+        )
+        order = (per_customer.c.revenue.desc(), per_customer.c.customer_id)
+        above = func.coalesce(
+            func.sum(per_customer.c.revenue).over(order_by=order, rows=(None, -1)), 0
+        )
+        total = func.sum(per_customer.c.revenue).over()
+        ranked = select(
+            per_customer.c.customer_id,
+            per_customer.c.revenue,
+            per_customer.c.purchases,
+            case(
+                (above * 100 < total * 75, "A"),
+                (above * 100 < total * 95, "B"),
+                else_="C",
+            ).label("grade"),
+        ).subquery("ranked")
+        result = await self._session.execute(
+            select(ranked.c.customer_id, Customer.name, ranked.c.revenue, ranked.c.purchases)
+            .join(Customer, Customer.id == ranked.c.customer_id)
+            .where(ranked.c.grade == grade)
+            .order_by(ranked.c.revenue.desc(), ranked.c.customer_id)
+            .limit(limit)
+        )
+        return [RankedCustomer(int(c), n, _int(r), _int(p)) for c, n, r, p in result.all()]
+
+    # --- cohorts ----------------------------------------------------------------------------
+
+    async def cohorts(
+        self, bounds: Sequence[tuple[datetime, datetime]]
+    ) -> tuple[dict[int, int], list[CohortCell]]:
+        """Cohort sizes by first-purchase month, and active customers per (cohort, month)."""
+        if not bounds:
+            return {}, []
+        months = months_table(bounds)
+        firsts = self._firsts(bounds[-1][1])
+        cohort_of = (
+            select(firsts.c.customer_id, months.c.idx.label("cohort"))
+            .select_from(months)
+            .join(
+                firsts,
+                and_(
+                    firsts.c.purchased_at >= months.c.start, firsts.c.purchased_at < months.c.stop
+                ),
+            )
+            .cte("cohort_of")
+        )
+        sizes = await self._session.execute(
+            select(cohort_of.c.cohort, func.count()).group_by(cohort_of.c.cohort)
+        )
+        active = (
+            select(Purchase.customer_id, months.c.idx.label("month"))
+            .select_from(months)
+            .join(
+                Purchase,
+                and_(
+                    Purchase.purchased_at >= months.c.start, Purchase.purchased_at < months.c.stop
+                ),
+            )
+            .distinct()
+            .subquery("active")
+        )
+        cells = await self._session.execute(
+            select(cohort_of.c.cohort, active.c.month, func.count())
+            .join(active, active.c.customer_id == cohort_of.c.customer_id)
+            .group_by(cohort_of.c.cohort, active.c.month)
+        )
+        return (
+            {int(c): _int(n) for c, n in sizes.all()},
+            [CohortCell(int(c), int(m), _int(n)) for c, m, n in cells.all()],
+        )
+
+    # --- the model's summary ----------------------------------------------------------------
+
+    async def model_rows(self, cutoff: datetime, zone: str, offset_seconds: int) -> ModelRows:
+        """Per customer: purchase days, first and last day, repeat amount (refund days out)."""
+        dated = (
+            select(
+                self._scan("customer_id").label("customer_id"),
+                self._local_day(Purchase.purchased_at, zone, offset_seconds).label("day"),
+                Purchase.amount.label("amount"),
+            )
+            .where(self._scan("purchased_at") < cutoff)
+            .subquery("dated")
+        )
+        by_day = (
+            select(
+                dated.c.customer_id,
+                dated.c.day,
+                func.sum(dated.c.amount).label("amount"),
+                # a day with only negative rows is a refund, not a purchase (services/clv.py)
+                func.max(case((dated.c.amount >= 0, 1), else_=0)).label("bought"),
+            )
+            .group_by(dated.c.customer_id, dated.c.day)
+            .subquery("by_day")
+        )
+        days = (
+            select(
+                by_day.c.customer_id,
+                by_day.c.day,
+                by_day.c.amount,
+                func.min(by_day.c.day).over(partition_by=by_day.c.customer_id).label("first"),
+            )
+            .where(by_day.c.bought == 1)
+            .subquery("days")
+        )
+        result = await self._session.execute(
+            select(
+                days.c.customer_id,
+                func.count(),
+                func.min(days.c.day),
+                func.max(days.c.day),
+                func.sum(case((days.c.day > days.c.first, days.c.amount), else_=0)),
+                func.sum(days.c.amount),
+            )
+            .group_by(days.c.customer_id)
+            .order_by(days.c.customer_id)
+        )
+        rows = result.all()
+        return ModelRows(
+            [int(r[0]) for r in rows],
+            [int(r[1]) for r in rows],
+            [int(r[2]) for r in rows],
+            [int(r[3]) for r in rows],
+            [_int(r[4]) for r in rows],
+            [_int(r[5]) for r in rows],
+        )
+
+    async def fingerprint(self, cutoff: datetime) -> tuple[int, int]:
+        """(purchases, highest id) before `cutoff`: changes whenever a sale is added or deleted."""
+        row = (
+            await self._session.execute(
+                select(func.count(Purchase.id), func.max(Purchase.id)).where(
+                    Purchase.purchased_at < cutoff
+                )
+            )
+        ).one()
+        return _int(row[0]), _int(row[1])
+
+    async def contacts(self, customer_ids: Sequence[int]) -> dict[int, ContactRow]:
+        if not customer_ids:
+            return {}
+        result = await self._session.execute(
+            select(
+                Customer.id,
+                Customer.name,
+                Customer.telegram_id,
+                Customer.language,
+                Customer.consent,
+                Customer.blocked_at.is_not(None),
+            ).where(Customer.id.in_(list(customer_ids)))
+        )
+        return {
+            int(r[0]): ContactRow(int(r[0]), r[1], r[2], r[3], r[4], bool(r[5]))
+            for r in result.all()
+        }
+
+    # --- campaigns --------------------------------------------------------------------------
+
+    async def campaigns(
+        self, groups: Mapping[str, Sequence[str]], cutoff: datetime, window_days: int
+    ) -> list[CampaignCounts]:
+        """Per group of outbox kinds: what was sent, what happened, what was bought after."""
+        kinds = [kind for members in groups.values() for kind in members]
+        group = case(
+            *[(OutboxMessage.kind.in_(list(members)), name) for name, members in groups.items()],
+            else_=None,
+        ).label("grp")
+        mine = and_(OutboxMessage.kind.in_(kinds), OutboxMessage.created_at < cutoff)
+        has_booking = select(Booking.id).where(Booking.outbox_id == OutboxMessage.id).exists()
+        delivered = OutboxMessage.status == "sent"
+        counts = await self._session.execute(
+            select(
+                group,
+                func.sum(case((OutboxMessage.status.in_(_ATTEMPTED), 1), else_=0)),
+                func.sum(case((delivered, 1), else_=0)),
+                func.sum(case((OutboxMessage.status == "blocked", 1), else_=0)),
+                func.sum(case((OutboxMessage.reaction == "booked", 1), (has_booking, 1), else_=0)),
+                func.min(case((delivered, OutboxMessage.sent_at), else_=None)),
+            )
+            .where(mine)
+            .group_by(group)
+        )
+        followed = and_(
+            Purchase.customer_id == OutboxMessage.customer_id,
+            Purchase.purchased_at > OutboxMessage.sent_at,
+            Purchase.purchased_at <= self._plus_days(OutboxMessage.sent_at, window_days),
+            Purchase.purchased_at < cutoff,
+        )
+        sent_before = and_(mine, delivered, OutboxMessage.sent_at < cutoff)
+        bought = await self._session.execute(
+            select(group, func.count(func.distinct(OutboxMessage.id)))
+            .join(Purchase, followed)
+            .where(sent_before)
+            .group_by(group)
+        )
+        attributed = (
+            select(group, Purchase.id.label("pid"), Purchase.amount.label("amount"))
+            .join(Purchase, followed)
+            .where(sent_before)
+            .distinct()
+            .subquery("attributed")
+        )
+        revenue = await self._session.execute(
+            select(attributed.c.grp, func.sum(attributed.c.amount)).group_by(attributed.c.grp)
+        )
+        bought_by = {str(g): _int(n) for g, n in bought.all()}
+        revenue_by = {str(g): _int(s) for g, s in revenue.all()}
+        out = []
+        for row in counts.all():
+            name = str(row[0])
+            first_sent = row[5]
+            if isinstance(first_sent, str):  # MIN over CASE loses the column type on SQLite
+                first_sent = UTCDateTime().process_result_value(first_sent, None)  # type: ignore[arg-type]
+            out.append(
+                CampaignCounts(
+                    name,
+                    _int(row[1]),
+                    _int(row[2]),
+                    _int(row[3]),
+                    _int(row[4]),
+                    bought_by.get(name, 0),
+                    revenue_by.get(name, 0),
+                    first_sent,
+                )
+            )
+        return out
+
+    # --- acquisition cost per source --------------------------------------------------------
+
+    async def prefixed_settings(self, prefix: str) -> dict[str, str]:
+        result = await self._session.execute(
+            select(ShopSetting.key, ShopSetting.value).where(
+                ShopSetting.key.startswith(prefix, autoescape=True)
+            )
+        )
+        return {key[len(prefix) :]: value for key, value in result.all()}
+
+    async def delete_setting(self, key: str) -> bool:
+        row = await self._session.get(ShopSetting, key)
+        if row is None:
+            return False
+        await self._session.delete(row)
+        await self._session.flush()
+        return True
+
+
+def utc_window(cutoff: datetime, days: int, back: int = 0) -> tuple[datetime, datetime]:
+    """The `days`-long window ending `back` windows before `cutoff`."""
+    stop = cutoff - timedelta(days=days * back)
+    return stop - timedelta(days=days), stop
+
+
+__all__ = [
+    "AbcClassRow",
+    "AnalyticsQueries",
+    "CampaignCounts",
+    "CohortCell",
+    "ContactRow",
+    "ModelRows",
+    "MonthCounts",
+    "RankedCustomer",
+    "WindowCounts",
+    "months_table",
+    "utc_window",
+]
