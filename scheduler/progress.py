@@ -74,8 +74,9 @@ class CampaignProgress:
         key = "promo-progress-done" if progress.done else "promo-progress"
         text = tr_in(
             self._i18n,
-            self._language,
+            progress.language or self._language,
             key,
+            done=progress.total - progress.waiting,
             sent=progress.sent,
             total=progress.total,
             blocked=progress.blocked,

@@ -46,6 +46,7 @@ class Progress:
     waiting: int
     chat_id: int | None
     message_id: int | None
+    language: str | None = None
 
     @property
     def done(self) -> bool:
@@ -118,6 +119,7 @@ class CampaignService:
         segment: Segment,
         now: datetime,
         progress_chat_id: int,
+        language: str | None = None,
     ) -> Progress:
         """Queue the promo for everyone in the segment now; messages wait for the window."""
         recipients = await self.audience(segment, now)
@@ -132,6 +134,7 @@ class CampaignService:
                 segment=segment.as_json(),
                 total=len(recipients),
                 progress_chat_id=progress_chat_id,
+                progress_language=language,
                 created_at=now,
             )
             payload = {"text": text, "photo": photo}
@@ -167,6 +170,7 @@ class CampaignService:
             waiting=counts.get(PENDING, 0) + counts.get(SENDING, 0),
             chat_id=campaign.progress_chat_id,
             message_id=campaign.progress_message_id,
+            language=campaign.progress_language,
         )
 
     async def attach_progress_message(self, campaign_id: int, message_id: int) -> None:

@@ -14,6 +14,7 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import PromoConfirm, PromoSegment
@@ -154,6 +155,7 @@ async def process_confirm(
     state: FSMContext,
     campaigns: CampaignService,
     clock: Callable[[], datetime],
+    i18n: I18n,
 ) -> None:
     await query.answer()
     assert isinstance(query.message, Message)
@@ -169,9 +171,10 @@ async def process_confirm(
         segment=segment,
         now=clock(),
         progress_chat_id=query.message.chat.id,
+        language=i18n.current_locale,
     )
     await state.clear()
     await query.message.edit_text(
-        tr("promo-progress", sent=0, total=progress.total, blocked=0, failed=0)
+        tr("promo-progress", done=0, sent=0, total=progress.total, blocked=0, failed=0)
     )
     await campaigns.attach_progress_message(progress.campaign_id, query.message.message_id)
