@@ -80,7 +80,6 @@ def generate(path: Path, customers: int, purchases: int, seed: int = 2026) -> No
             (
                 i + 1,
                 f"Customer {i + 1}",
-                10_000_000 + i,
                 sources[i % 5] or None,
                 c.replace("T", " "),
             )

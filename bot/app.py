@@ -24,6 +24,7 @@ from scheduler import create_scheduler
 from scheduler.delivery import DeliveryWorker
 from scheduler.jobs import register_jobs
 from scheduler.progress import CampaignProgress
+from services.analytics import AnalyticsService
 from services.bookings import BookingService
 from services.campaigns import CampaignService
 from services.catalogue import CatalogueService
@@ -105,6 +106,8 @@ def create_dispatcher(
     dp["reachability"] = ReachabilityService(db)
     campaigns = CampaignService(db, settings.zone)
     dp["campaigns"] = campaigns
+    # One per dispatcher: it caches the fitted customer-value model between updates.
+    dp["analytics"] = AnalyticsService(db, settings.zone)
     dp["posts"] = ChannelPostService(db, settings.channel_id)
     dp["progress"] = CampaignProgress(campaigns, i18n, settings.default_language, clock)
     dp.update.outer_middleware(RoleMiddleware(frozenset(settings.owner_ids)))

@@ -22,6 +22,7 @@ OWNER_COMMANDS: Final = (
     ("addcustomer", "cmd-addcustomer"),
     ("services", "cmd-services"),
     ("addservice", "cmd-addservice"),
+    ("pair", "cmd-pair"),
     ("settings", "cmd-settings"),
     ("promo", "cmd-promo"),
     ("post", "cmd-post"),

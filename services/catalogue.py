@@ -41,6 +41,19 @@ class CatalogueService:
             raise InputError("error-service-not-found", names=names)
         return found
 
+    async def pair(self, text: str) -> tuple[str, str | None]:
+        """`Manicure > Cuticle oil` suggests oil after a manicure; `Manicure > -` removes it."""
+        first, sep, second = text.partition(">")
+        if not sep or not first.strip() or not second.strip():
+            raise InputError("error-pair-usage")
+        after = await self.require_by_name(first)
+        suggested = None if second.strip() == "-" else await self.require_by_name(second)
+        if suggested is not None and suggested.id == after.id:
+            raise InputError("error-pair-same")
+        async with self._db.transaction() as repos:
+            await repos.catalogue.set_cross_sell(after.id, suggested.id if suggested else None)
+        return after.name, suggested.name if suggested else None
+
     async def add(
         self,
         *,

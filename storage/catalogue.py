@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Service
+from storage.models import CrossSell, Service
 
 
 class CatalogueRepository:
@@ -32,3 +32,14 @@ class CatalogueRepository:
         self._session.add(service)
         await self._session.flush()
         return service
+
+    async def set_cross_sell(self, service_id: int, suggested_id: int | None) -> None:
+        row = await self._session.get(CrossSell, service_id)
+        if suggested_id is None:
+            if row is not None:
+                await self._session.delete(row)
+        elif row is None:
+            self._session.add(CrossSell(service_id=service_id, suggested_id=suggested_id))
+        else:
+            row.suggested_id = suggested_id
+        await self._session.flush()

@@ -86,3 +86,24 @@ async def test_guided_add_bad_values_keep_asking(app: RunningBot) -> None:
         None,
         10,
     )
+
+
+async def test_owner_pairs_drive_the_cross_sell(app: RunningBot) -> None:
+    owner = app.owner
+    await owner.send("/addservice Manicure; 2000; 21; 60")
+    await owner.send("/addservice Cuticle oil; 500")
+    for command, expected in [
+        ("/pair Manicure", "Write it like this"),
+        ("/pair Manicure > Manicure", "after itself"),
+        ("/pair Manicure > Lipstick", "No such service"),
+        ("/pair " + "M" * 4000 + " > Manicure", "No such service"),
+    ]:
+        await owner.send(command)
+        assert expected in (owner.last_text or ""), command
+    await owner.send("/pair manicure > cuticle oil")
+    assert "will suggest «Cuticle oil»" in (owner.last_text or "")
+    async with app.db.reading() as repos:
+        assert await repos.retention.owner_cross_sell(1) == "Cuticle oil"
+    await owner.send("/pair Manicure > -")
+    async with app.db.reading() as repos:
+        assert await repos.retention.owner_cross_sell(1) is None

@@ -35,6 +35,7 @@ def create_router() -> Router:
     router = Router(name=__name__)
     router.message.register(list_services, Command("services"))
     router.message.register(add_service_command, Command("addservice"))
+    router.message.register(pair_command, Command("pair"))
     router.callback_query.register(open_service, ServiceOpen.filter())
     router.callback_query.register(start_new_service, ServiceNew.filter())
     router.callback_query.register(start_edit, ServiceEdit.filter())
@@ -211,3 +212,14 @@ async def toggle_archive(
     await query.message.edit_text(
         formatting.service_card(item, currency), reply_markup=keyboards.service_card(item)
     )
+
+
+async def pair_command(
+    message: Message, command: CommandObject, catalogue: CatalogueService
+) -> None:
+    """`/pair Manicure > Cuticle oil`: what the thank-you suggests after a service."""
+    after, suggested = await catalogue.pair(command.args or "")
+    if suggested is None:
+        await message.answer(tr("pair-removed", service=after))
+    else:
+        await message.answer(tr("pair-saved", service=after, suggested=suggested))

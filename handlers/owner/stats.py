@@ -4,18 +4,16 @@ buttons for customers at risk, and /cac for the acquisition cost per source."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
-from aiogram import BaseMiddleware, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import (
     BufferedInputFile,
     CallbackQuery,
     InlineKeyboardMarkup,
     Message,
-    TelegramObject,
 )
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -33,31 +31,8 @@ VIEWS = ("abc", "cohorts", "predicted", "risk", "campaigns")
 _WINBACK_LABEL = 40
 
 
-class ProvideAnalytics(BaseMiddleware):
-    """Puts one AnalyticsService per dispatcher into the handler data (it caches the model)."""
-
-    def __init__(self) -> None:
-        self._service: AnalyticsService | None = None
-
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        if "analytics" not in data:
-            if self._service is None:
-                settings: Settings = data["settings"]
-                self._service = AnalyticsService(data["db"], settings.zone)
-            data["analytics"] = self._service
-        return await handler(event, data)
-
-
 def create_router() -> Router:
     router = Router(name=__name__)
-    provide = ProvideAnalytics()
-    router.message.middleware(provide)
-    router.callback_query.middleware(provide)
     router.message.register(stats_command, Command("stats"))
     router.message.register(cac_command, Command("cac"))
     router.callback_query.register(open_view, StatsView.filter())
