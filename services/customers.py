@@ -76,15 +76,12 @@ class CustomerService:
                         source.removeprefix(REFERRAL_PREFIX)
                     )
                     source = "referral" if referrer else None
-                row = await repos.customers.add(
-                    telegram_id=person.telegram_id,
-                    name=person.full_name or None,
-                    search_name=fold(person.full_name) or None,
-                    username=person.username,
-                    language=person.language,
+                row = await add_from_telegram(
+                    repos,
+                    person,
+                    now,
                     source=source,
                     referred_by=referrer.id if referrer else None,
-                    created_at=now,
                 )
             else:
                 # First touch wins: a later deep link does not rewrite where they came from.
@@ -209,6 +206,21 @@ class CustomerService:
         if row is None:
             raise InputError("error-not-registered")
         return row
+
+
+async def add_from_telegram(
+    repos: Repositories, person: TelegramPerson, now: datetime, **extra: object
+) -> Customer:
+    """A new customer from what Telegram tells about them (a /start, a channel join)."""
+    return await repos.customers.add(
+        telegram_id=person.telegram_id,
+        name=person.full_name or None,
+        search_name=fold(person.full_name) or None,
+        username=person.username,
+        language=person.language,
+        created_at=now,
+        **extra,
+    )
 
 
 async def customer_totals(repos: Repositories, customer_id: int) -> CustomerTotals:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.customers import TelegramPerson, fold
+from services.customers import TelegramPerson, add_from_telegram
 from services.errors import InputError
 from services.parsing import parse_money
 from services.shop import profile_from
@@ -73,16 +73,7 @@ class GrowthService:
                 if row.joined_channel_at is None:
                     row.joined_channel_at = now
                 return Lead(row.id, row.source or source, new=False)
-            row = await repos.customers.add(
-                telegram_id=person.telegram_id,
-                name=person.full_name or None,
-                search_name=fold(person.full_name) or None,
-                username=person.username,
-                language=person.language,
-                source=source,
-                joined_channel_at=now,
-                created_at=now,
-            )
+            row = await add_from_telegram(repos, person, now, source=source, joined_channel_at=now)
             return Lead(row.id, source, new=True)
 
     async def set_spend(self, source_text: str, amount_text: str) -> int:

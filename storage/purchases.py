@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import Select, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -118,39 +118,13 @@ class PurchaseRepository:
         return earlier is not None
 
     async def recent(self, limit: int) -> Sequence[PurchaseRow]:
-        result = await self._session.execute(
-            select(
-                Purchase.id,
-                Purchase.customer_id,
-                Customer.name,
-                Customer.phone,
-                Service.name,
-                Purchase.amount,
-                Purchase.purchased_at,
-            )
-            .join(Customer, Customer.id == Purchase.customer_id)
-            .outerjoin(Service, Service.id == Purchase.service_id)
-            .order_by(Purchase.created_at.desc(), Purchase.id.desc())
-            .limit(limit)
-        )
-        return [PurchaseRow(*row) for row in result.all()]
+        """The latest sales as they were logged (not by their date)."""
+        query = _with_names().order_by(Purchase.created_at.desc(), Purchase.id.desc()).limit(limit)
+        return [PurchaseRow(*row) for row in (await self._session.execute(query)).all()]
 
     async def all_rows(self) -> Sequence[PurchaseRow]:
-        result = await self._session.execute(
-            select(
-                Purchase.id,
-                Purchase.customer_id,
-                Customer.name,
-                Customer.phone,
-                Service.name,
-                Purchase.amount,
-                Purchase.purchased_at,
-            )
-            .join(Customer, Customer.id == Purchase.customer_id)
-            .outerjoin(Service, Service.id == Purchase.service_id)
-            .order_by(Purchase.purchased_at, Purchase.id)
-        )
-        return [PurchaseRow(*row) for row in result.all()]
+        query = _with_names().order_by(Purchase.purchased_at, Purchase.id)
+        return [PurchaseRow(*row) for row in (await self._session.execute(query)).all()]
 
     async def exists_exact(
         self, *, customer_id: int, service_id: int | None, amount: int, purchased_at: datetime
@@ -168,3 +142,20 @@ class PurchaseRepository:
             .limit(1)
         )
         return found is not None
+
+
+def _with_names() -> Select[int, int, str | None, str | None, str, int, datetime]:
+    """Purchases with the customer's and the service's names, for lists."""
+    return (
+        select(
+            Purchase.id,
+            Purchase.customer_id,
+            Customer.name,
+            Customer.phone,
+            Service.name,
+            Purchase.amount,
+            Purchase.purchased_at,
+        )
+        .join(Customer, Customer.id == Purchase.customer_id)
+        .outerjoin(Service, Service.id == Purchase.service_id)
+    )
