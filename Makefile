@@ -26,5 +26,11 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
+bench: install
+	$(PY) -m pip install --quiet -e '.[dev,redis,bench]'
+	$(PY) benchmarks/bench_delivery.py
+	$(PY) benchmarks/bench_stats.py
+	$(PY) benchmarks/bench_clv.py
+
 clean:
 	rm -rf $(VENV)
