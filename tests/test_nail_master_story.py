@@ -121,10 +121,12 @@ async def test_thank_you_then_a_low_rating_reaches_the_master(app: RunningBot) -
     app.dp["delivery"].notify()
     question = await next_message(kate, seen + 1)
     assert "How was your Manicure" in str(question["text"])
+    owner_seen = len(owner.messages)
     await kate.click("⭐⭐", message=question)  # type: ignore[arg-type]
     assert "What went wrong" in (kate.last_text or "")
-    owner_seen = len(owner.messages)
+    at_once = await next_message(owner, owner_seen)  # told at once, before any reason
+    assert "2/5" in str(at_once["text"])
     await kate.send("The gel chipped after two days")
-    alert = await next_message(owner, owner_seen)
+    alert = await next_message(owner, owner_seen + 1)
     assert "2/5" in str(alert["text"]) and "The gel chipped" in str(alert["text"])
     assert kate.inline_buttons(kate.messages[seen + 1]) == []  # the stars are gone once rated

@@ -56,6 +56,9 @@ async def rate_visit(
     state: FSMContext,
     feedback: FeedbackService,
     clock: Callable[[], datetime],
+    bot: Bot,
+    settings: Settings,
+    i18n: I18n,
 ) -> None:
     result = await feedback.rate(
         query.from_user.id, callback_data.purchase_id, callback_data.stars, clock()
@@ -67,6 +70,9 @@ async def rate_visit(
             await state.set_state(LowRating.reason)
             await state.update_data(purchase_id=result.purchase_id)
             await query.message.answer(tr("rb-rating-ask-why"))
+            # The master hears now, even if the customer never writes why.
+            waiting = tr_in(i18n, settings.default_language, "rb-owner-low-rating-waiting")
+            await _alert_owners(bot, settings, i18n, result, waiting)
         else:
             await query.message.answer(tr("rb-rating-thanks"))
 
