@@ -213,3 +213,10 @@ class PostCancel(CallbackData, prefix="o-pcan"):
 
 
 OWNER_CALLBACKS += (PromoSegment, PromoConfirm, PostButton, PostNow, PostCancel)
+
+
+class SalePoints(CallbackData, prefix="o-pts"):
+    points: int
+
+
+OWNER_CALLBACKS += (SalePoints,)

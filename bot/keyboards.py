@@ -16,6 +16,7 @@ from bot.callbacks import (
     SalePickCustomer,
     SalePickDay,
     SalePickService,
+    SalePoints,
     ServiceArchive,
     ServiceEdit,
     ServiceNew,
@@ -81,6 +82,15 @@ def apply_code(code: str) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text=tr("button-apply-code", code=code), callback_data=SaleApplyCode(code=code))
     builder.button(text=tr("button-no-code"), callback_data=SaleApplyCode(code=""))
+    return builder.as_markup()
+
+
+def use_points(points: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=tr("button-use-points", points=points), callback_data=SalePoints(points=points)
+    )
+    builder.button(text=tr("button-no-points"), callback_data=SalePoints(points=0))
     return builder.as_markup()
 
 

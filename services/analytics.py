@@ -16,6 +16,7 @@ Definitions (also in the README, "Analytics"):
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -39,6 +40,8 @@ from storage.analytics import (
 )
 from storage.database import Database
 
+log = logging.getLogger(__name__)
+
 PERIOD_DAYS = 90
 MONTHS_SHOWN = 12
 ABC_LIST = 10
@@ -47,6 +50,9 @@ TOP_PREDICTED = 10
 CAMPAIGN_WINDOW_DAYS = 14  # a purchase this soon after a message is attributed to it
 CAMPAIGN_SHARE_DAYS = 30  # repeat share this long before and after a kind's first send
 CAC_PREFIX = "cac:"
+# /stats waits this long for a fit of new data, then answers with the fit from before the
+# latest sales (or without the prediction, the first time) while the fit goes on.
+MODEL_WAIT_SECONDS = 1.0
 _SOURCE = re.compile(r"[A-Za-z0-9_-]{1,60}")
 # Outbox kinds, grouped the way the owner thinks of them.
 CAMPAIGN_GROUPS: dict[str, tuple[str, ...]] = {
@@ -250,12 +256,30 @@ class _Lifetime:
     lifespan_days: float  # summed over buyers
 
 
+@dataclass(frozen=True, slots=True)
+class _Figures:
+    """The /stats figures read in one transaction."""
+
+    customers: int
+    new_customers: int
+    current: WindowCounts
+    previous: WindowCounts
+    grades: list[AbcClassRow]
+    by_source: dict[str | None, int]
+    cac_by_source: dict[str, int]
+    months: list[MonthCounts]
+    abc: AbcReport
+
+
 @dataclass
 class _ModelCache:
     key: tuple[object, ...] | None = None
     outcome: ModelOutcome | None = None
     rows: ModelRows | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    fitting: dict[tuple[object, ...], asyncio.Task[tuple[ModelOutcome, ModelRows]]] = field(
+        default_factory=dict
+    )
 
 
 def month_start(day: date) -> date:
@@ -306,23 +330,23 @@ class AnalyticsService:
         current_bounds = utc_window(cutoff, PERIOD_DAYS)
         previous_bounds = utc_window(cutoff, PERIOD_DAYS, back=1)
         month_bounds = self._month_bounds(cutoff, MONTHS_SHOWN)
-        async with self._db.reading() as repos:
-            q = AnalyticsQueries(repos.session)
-            profile = profile_from(await repos.settings.all())
-            customers, new_customers = await q.customer_counts(current_bounds[0], cutoff)
-            current, previous = await q.windows([current_bounds, previous_bounds])
-            grades, leaders = await q.customers_ranked(cutoff, ABC_LIST)
-            by_source = await q.buyers_by_source(cutoff)
-            cac_by_source = _decode_cac(await q.prefixed_settings(CAC_PREFIX))
-            months = await q.monthly(month_bounds)
-            abc = await self._abc(q, grades, leaders)
+        profile = await self._profile()
+        # The model's fit (or its cache) runs alongside the figures' queries.
+        model_task = asyncio.create_task(self._model(cutoff, profile, wait=MODEL_WAIT_SECONDS))
+        try:
+            figures = await self._figures(cutoff, current_bounds, previous_bounds, month_bounds)
+        except BaseException:
+            model_task.cancel()
+            raise
+        fitted = await model_task
+        grades = figures.grades
         life = _Lifetime(
             sum(g.customers for g in grades),
             sum(g.purchases for g in grades),
             sum(g.revenue for g in grades),
             sum(g.lifespan_days for g in grades),
         )
-        settings = _settings(profile, cac_by_source, by_source, life.buyers)
+        settings = _settings(profile, figures.cac_by_source, figures.by_source, life.buyers)
         margin = profile.margin_percent / 100
         aov = life.revenue / life.purchases if life.purchases else None
         per_customer = life.purchases / life.buyers if life.buyers else None
@@ -330,16 +354,16 @@ class AnalyticsService:
         if life.buyers and aov is not None and per_customer is not None:
             ltv = life.revenue / life.buyers * margin - settings.cac_effective
             clv_formula = (aov * per_customer - settings.cac_effective) * margin
-        model = (await self._model(cutoff, profile))[0] if life.buyers else None
+        model = fitted[0] if life.buyers and fitted is not None else None
         return StatsReport(
             as_of=self.local_day(cutoff),
             cutoff=cutoff,
             settings=settings,
-            customers=customers,
+            customers=figures.customers,
             buyers=life.buyers,
-            new_customers=new_customers,
-            current=PeriodSplit.of(current_bounds, current),
-            previous=PeriodSplit.of(previous_bounds, previous),
+            new_customers=figures.new_customers,
+            current=PeriodSplit.of(current_bounds, figures.current),
+            previous=PeriodSplit.of(previous_bounds, figures.previous),
             purchases=life.purchases,
             revenue=life.revenue,
             aov=aov,
@@ -348,9 +372,35 @@ class AnalyticsService:
             ltv_historical=ltv,
             clv_formula=clv_formula,
             model=model,
-            months=_months(self._month_days(cutoff, MONTHS_SHOWN), months),
-            abc=abc,
+            months=_months(self._month_days(cutoff, MONTHS_SHOWN), figures.months),
+            abc=figures.abc,
         )
+
+    async def _figures(
+        self,
+        cutoff: datetime,
+        current_bounds: tuple[datetime, datetime],
+        previous_bounds: tuple[datetime, datetime],
+        month_bounds: list[tuple[datetime, datetime]],
+    ) -> _Figures:
+        async with self._db.reading() as repos:
+            q = AnalyticsQueries(repos.session)
+            customers, new_customers = await q.customer_counts(current_bounds[0], cutoff)
+            bounds = [current_bounds, previous_bounds, *month_bounds]
+            totals = await q.purchase_totals(bounds)
+            found = await q.customers_overview(cutoff, ABC_LIST, bounds)
+            counts = [(*t, *f) for t, f in zip(totals, found.first_purchases, strict=True)]
+            return _Figures(
+                customers,
+                new_customers,
+                WindowCounts(*counts[0]),
+                WindowCounts(*counts[1]),
+                found.grades,
+                found.by_source,
+                _decode_cac(await q.prefixed_settings(CAC_PREFIX)),
+                [MonthCounts(i, *c) for i, c in enumerate(counts[2:])],
+                await self._abc(q, found.grades, found.leaders),
+            )
 
     # --- ABC ----------------------------------------------------------------------------
 
@@ -419,33 +469,70 @@ class AnalyticsService:
     # --- the model ----------------------------------------------------------------------
 
     async def _model(
-        self, cutoff: datetime, profile: ShopProfile
-    ) -> tuple[ModelOutcome, ModelRows]:
-        """Fit on one summary row per customer; cached until a sale is added or deleted."""
+        self, cutoff: datetime, profile: ShopProfile, *, wait: float | None = None
+    ) -> tuple[ModelOutcome, ModelRows] | None:
+        """Fit on one summary row per customer; cached until a sale is added or deleted.
+
+        The fit runs as a task of its own (SQL summary, then the numerics in a thread), one
+        per state of the data. With `wait` (seconds) the caller waits at most that long and
+        otherwise gets the last fit with the same margin, as of the same or the previous day
+        (so without the latest sales), or None when there is none; the task goes on in the
+        background and fills the cache.
+        """
         end = self.local_day(cutoff)
+        async with self._db.reading() as repos:
+            fingerprint = await AnalyticsQueries(repos.session).fingerprint(cutoff)
+        key = (end, profile.margin_percent, *fingerprint)
+        cache = self._cache
+        if cache.key == key and cache.outcome is not None and cache.rows is not None:
+            return cache.outcome, cache.rows
+        task = cache.fitting.get(key)
+        if task is None:
+            task = asyncio.create_task(self._fit(key, cutoff, end, profile.margin_percent))
+            cache.fitting[key] = task
+            task.add_done_callback(lambda done: _forget(cache.fitting, key, done))
+        if wait is None:
+            return await asyncio.shield(task)
+        done, _ = await asyncio.wait({task}, timeout=wait)
+        if task in done:
+            return task.result()
+        if cache.outcome is not None and cache.rows is not None and cache.key is not None:
+            day, margin = cache.key[0], cache.key[1]
+            if (
+                isinstance(day, date)
+                and margin == profile.margin_percent
+                and timedelta(0) <= end - day <= timedelta(days=1)
+            ):
+                # the same or the previous day: only the latest sales are missing from it
+                return cache.outcome, cache.rows
+        return None
+
+    async def _fit(
+        self, key: tuple[object, ...], cutoff: datetime, end: date, margin_percent: int
+    ) -> tuple[ModelOutcome, ModelRows]:
         offset = self._zone.utcoffset(cutoff.replace(tzinfo=None))
         seconds = int(offset.total_seconds()) if offset is not None else 0
-        async with self._cache.lock:
+        async with self._cache.lock:  # one fit at a time: memory and CPU stay bounded
             async with self._db.reading() as repos:
-                q = AnalyticsQueries(repos.session)
-                key = (end, profile.margin_percent, *await q.fingerprint(cutoff))
-                if (
-                    self._cache.key == key
-                    and self._cache.outcome is not None
-                    and self._cache.rows is not None
-                ):
-                    return self._cache.outcome, self._cache.rows
-                rows = await q.model_rows(cutoff, self._zone.key, seconds)
+                rows = await AnalyticsQueries(repos.session).model_rows(
+                    cutoff, self._zone.key, seconds
+                )
             end_day = prediction.day_number(end)
-            margin = profile.margin_percent / 100
-            # Numerics take about a second for 100,000 customers: keep the bot answering.
-            outcome = await asyncio.to_thread(_fit_rows, rows, end_day, margin)
+            # The numerics take a second or two for 100,000 customers: keep the bot answering.
+            outcome = await asyncio.to_thread(_fit_rows, rows, end_day, margin_percent / 100)
             self._cache.key, self._cache.outcome, self._cache.rows = key, outcome, rows
             return outcome, rows
 
+    async def _require_model(
+        self, cutoff: datetime, profile: ShopProfile
+    ) -> tuple[ModelOutcome, ModelRows]:
+        fitted = await self._model(cutoff, profile)
+        assert fitted is not None  # without a time limit there is always an answer
+        return fitted
+
     async def predicted(self, cutoff: datetime) -> PredictionReport:
         profile = await self._profile()
-        outcome, _ = await self._model(cutoff, profile)
+        outcome, _ = await self._require_model(cutoff, profile)
         base = PredictionReport(
             self.local_day(cutoff), outcome, profile.currency, profile.margin_percent
         )
@@ -479,7 +566,7 @@ class AnalyticsService:
 
     async def at_risk(self, cutoff: datetime) -> list[AtRiskCustomer]:
         profile = await self._profile()
-        outcome, rows = await self._model(cutoff, profile)
+        outcome, rows = await self._require_model(cutoff, profile)
         end_day = prediction.day_number(self.local_day(cutoff))
         risky: list[RiskRow] = prediction.at_risk(rows, end_day, outcome, AT_RISK_LIST)
         async with self._db.reading() as repos:
@@ -603,6 +690,18 @@ class AnalyticsService:
         async with self._db.reading() as repos:
             contacts = await AnalyticsQueries(repos.session).contacts(ids)
         return {cid: c.name for cid, c in contacts.items()}
+
+
+def _forget(
+    fitting: dict[tuple[object, ...], asyncio.Task[tuple[ModelOutcome, ModelRows]]],
+    key: tuple[object, ...],
+    task: asyncio.Task[tuple[ModelOutcome, ModelRows]],
+) -> None:
+    if fitting.get(key) is task:
+        del fitting[key]
+    if not task.cancelled() and task.exception() is not None:
+        # Nobody may be waiting any more; the next request starts a new fit and sees the error.
+        log.warning("customer-value fit failed", exc_info=task.exception())
 
 
 def _fit_rows(rows: ModelRows, end_day: int, margin: float) -> ModelOutcome:

@@ -180,6 +180,7 @@ class SaleCommand:
     service: str | None
     day: str | None
     code: str | None = None
+    points: int = 0
 
 
 _AMOUNT_PREFIX = re.compile(
@@ -188,6 +189,8 @@ _AMOUNT_PREFIX = re.compile(
 )
 # A promo code such as BD-7KQ2ZX anywhere after the customer.
 _PROMO_CODE = re.compile(r"(?:^|\s)([A-Za-z]{2}-[A-Za-z0-9]{6})(?=\s|$)")
+# Points paid at the counter: points:300 (or баллы:300).
+_POINTS = re.compile(r"(?:^|\s)(?:points|pts|баллы):(\d{1,7})(?=\s|$)", re.IGNORECASE)
 _TRAILING_DATE = re.compile(r"(?:^|\s)(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./]\d{1,2}[./]\d{4})$")
 
 
@@ -209,6 +212,11 @@ def split_sale_command(text: str) -> SaleCommand:
     if code_match:
         code = code_match.group(1).upper()
         rest = (rest[: code_match.start()] + " " + rest[code_match.end() :]).strip()
+    points = 0
+    points_match = _POINTS.search(rest)
+    if points_match:
+        points = int(points_match.group(1))
+        rest = (rest[: points_match.start()] + " " + rest[points_match.end() :]).strip()
     day = None
     date_match = _TRAILING_DATE.search(rest)
     if date_match:
@@ -221,7 +229,9 @@ def split_sale_command(text: str) -> SaleCommand:
     amount_text = amount_match.group(1).rstrip(" ,.")
     amount = parse_money(amount_text)
     service = rest[len(amount_match.group(1)) :].strip(" ,") or None
-    return SaleCommand(customer=customer, amount=amount, service=service, day=day, code=code)
+    return SaleCommand(
+        customer=customer, amount=amount, service=service, day=day, code=code, points=points
+    )
 
 
 _PHONE_TAIL = re.compile(r"(\+?[\d][\d\s\-().]{8,28}\d)$")

@@ -107,6 +107,10 @@ class SalesService:
             codes = await repos.retention.active_promo_codes(customer_id, now)
         return (codes[0].code, codes[0].percent) if codes else None
 
+    async def points_balance(self, customer_id: int) -> int:
+        async with self._db.reading() as repos:
+            return await repos.growth.balance(customer_id)
+
     async def recent(self, limit: int = 10) -> list[SaleLine]:
         async with self._db.reading() as repos:
             rows = await repos.purchases.recent(limit)

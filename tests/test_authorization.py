@@ -26,6 +26,7 @@ SAMPLE_FIELDS: dict[str, object] = {
     "send": False,
     "with_button": False,
     "post_id": 1,
+    "points": 10,
     "booking_id": 1,
     "weekday": 0,
     "day": 739_945,  # date(2026, 11, 25).toordinal()

@@ -316,3 +316,27 @@ async def test_forget_leaves_no_personal_data(shop: RunningBot) -> None:
         await export_csv(shop.db, kind, out, zone=shop.settings.zone)
         for secret in ("Anna", "anna_secret", "79169999999", "901", "1990"):
             assert secret not in out.getvalue(), (kind, secret)
+
+
+async def test_points_at_the_counter_in_chat(shop: RunningBot) -> None:
+    await register(shop, 702)
+    owner = shop.owner
+    await owner.send("/sale #1 4000")  # +200 points
+    await owner.send("/sale")
+    await owner.send("#1")
+    await owner.send("1000")
+    assert "has 200 points" in (owner.last_text or "")
+    for typed in ("201", "-5", "lots", "9" * 4000):
+        await owner.send(typed)
+        assert "from 0 to 200" in (owner.last_text or ""), typed
+    await owner.send("150")
+    await owner.click("Today")
+    assert "Paid with points: 150" in (owner.last_text or "")
+    # 200 − 150 + 5 % of the 850 paid
+    assert "Customer's points now: 92" in (owner.last_text or "")
+    await owner.send("/sale #1 1000 points:500")
+    assert "only 92 points" in (owner.last_text or "")
+    await owner.send("/sale #1 1000 points:90")
+    assert "Paid with points: 90" in (owner.last_text or "")
+    async with shop.db.reading() as repos:
+        assert await repos.growth.balance(1) == 2 + 45

@@ -20,6 +20,7 @@ from bot.callbacks import (
     SalePickCustomer,
     SalePickDay,
     SalePickService,
+    SalePoints,
 )
 from bot.config import Settings
 from bot.filters import ANSWER
@@ -27,7 +28,7 @@ from bot.i18n import tr
 from services.catalogue import CatalogueService
 from services.customers import CustomerService
 from services.errors import InputError
-from services.parsing import parse_date, parse_money, split_sale_command
+from services.parsing import parse_date, parse_money, parse_whole, split_sale_command
 from services.sales import SalesService
 from services.shop import ShopService
 
@@ -37,6 +38,7 @@ class SaleForm(StatesGroup):
     service = State()
     amount = State()
     code = State()
+    points = State()
     day = State()
 
 
@@ -51,6 +53,8 @@ def create_router() -> Router:
     router.message.register(process_amount, SaleForm.amount, ANSWER)
     router.callback_query.register(process_amount_pick, SalePickAmount.filter(), SaleForm.amount)
     router.callback_query.register(process_code_choice, SaleApplyCode.filter(), SaleForm.code)
+    router.callback_query.register(process_points_pick, SalePoints.filter(), SaleForm.points)
+    router.message.register(process_points, SaleForm.points, ANSWER)
     router.message.register(process_day, SaleForm.day, ANSWER)
     router.callback_query.register(process_day_pick, SalePickDay.filter(), SaleForm.day)
     router.message.register(list_sales, Command("sales"))
@@ -91,6 +95,7 @@ async def sale_command(
         day=day,
         now=now,
         code=parsed.code,
+        points=parsed.points,
     )
     await state.clear()
     currency = (await shop.profile()).currency
@@ -208,16 +213,51 @@ async def _amount_chosen(
             reply_markup=keyboards.apply_code(code),
         )
         return
-    await _ask_day(message, state)
+    await _offer_points(message, state, sales)
 
 
 async def process_code_choice(
-    query: CallbackQuery, callback_data: SaleApplyCode, state: FSMContext
+    query: CallbackQuery, callback_data: SaleApplyCode, state: FSMContext, sales: SalesService
 ) -> None:
     await query.answer()
     await state.update_data(code=callback_data.code or None)
     assert isinstance(query.message, Message)
+    await _offer_points(query.message, state, sales)
+
+
+async def _offer_points(message: Message, state: FSMContext, sales: SalesService) -> None:
+    """Points can pay part of the price; the owner is offered them only when there are some."""
+    data = await state.get_data()
+    balance = await sales.points_balance(data["customer_id"])
+    usable = min(balance, data["amount"] // 100)
+    if usable <= 0:
+        await _ask_day(message, state)
+        return
+    await state.update_data(points=0)
+    await state.set_state(SaleForm.points)
+    await message.answer(
+        tr("sale-points-offer", customer=data["customer_label"], balance=balance),
+        reply_markup=keyboards.use_points(usable),
+    )
+
+
+async def process_points_pick(
+    query: CallbackQuery, callback_data: SalePoints, state: FSMContext
+) -> None:
+    await query.answer()
+    await state.update_data(points=callback_data.points)
+    assert isinstance(query.message, Message)
     await _ask_day(query.message, state)
+
+
+async def process_points(message: Message, state: FSMContext, sales: SalesService) -> None:
+    assert message.text is not None
+    data = await state.get_data()
+    balance = await sales.points_balance(data["customer_id"])
+    usable = min(balance, data["amount"] // 100)
+    points = parse_whole(message.text, low=0, high=usable, error="error-points-range")
+    await state.update_data(points=points)
+    await _ask_day(message, state)
 
 
 async def _ask_day(message: Message, state: FSMContext) -> None:
@@ -272,6 +312,7 @@ async def _save(
         day=day,
         now=now,
         code=data.get("code"),
+        points=data.get("points") or 0,
     )
     await state.clear()
     currency = (await shop.profile()).currency
