@@ -68,6 +68,7 @@ function returns NaN or infinity for valid input.
 
 from __future__ import annotations
 
+import importlib
 import math
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -76,9 +77,26 @@ from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
-from scipy import integrate, optimize, special  # type: ignore[import-untyped, unused-ignore]
 
 FloatArray = npt.NDArray[np.float64]
+
+
+class _Lazy:
+    """A scipy subpackage imported on first use: the bot imports this module at start-up,
+    and scipy adds about 50 MB to every process that loads it, fit or no fit."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        value = getattr(importlib.import_module(self._name), attr)
+        setattr(self, attr, value)  # found directly from now on, without this method
+        return value
+
+
+special: Any = _Lazy("scipy.special")
+optimize: Any = _Lazy("scipy.optimize")
+integrate: Any = _Lazy("scipy.integrate")
 
 __all__ = [
     "BgNbdFit",

@@ -9,6 +9,7 @@ zone's UTC offset at the cutoff on SQLite, which has no time zone database.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,6 +26,7 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
+    null,
     select,
     type_coerce,
     union_all,
@@ -39,6 +41,7 @@ from storage.types import UTCDateTime
 _UNIX_EPOCH_JULIAN = 2440587.5
 # Outbox statuses of rows that left the queue (pending and sending have not, yet).
 _ATTEMPTED = ("sent", "blocked", "failed", "uncertain")
+_MODEL_ROWS_BATCH = 10_000
 
 
 def _int(value: Any) -> int:
@@ -83,6 +86,14 @@ class RankedCustomer:
 
 
 @dataclass(frozen=True, slots=True)
+class CustomerOverview:
+    grades: list[AbcClassRow]
+    leaders: list[RankedCustomer]
+    first_purchases: list[tuple[int, int]]  # (count, revenue) per bound
+    by_source: dict[str | None, int]  # buying customers; no source and "" are both None
+
+
+@dataclass(frozen=True, slots=True)
 class CohortCell:
     cohort: int  # index of the first-purchase month
     month: int  # index of the month of activity
@@ -91,14 +102,14 @@ class CohortCell:
 
 @dataclass(frozen=True, slots=True)
 class ModelRows:
-    """One row per buying customer, aligned lists (for `Summary.from_arrays`)."""
+    """One row per buying customer, aligned int64 arrays (for `Summary.from_arrays`)."""
 
-    customer_ids: list[int]
-    purchase_days: list[int]  # distinct purchase days (same-day purchases merged)
-    first_day: list[int]  # local day numbers since 1970-01-01
-    last_day: list[int]
-    repeat_amount: list[int]  # net amount of all purchase days but the first
-    revenue: list[int]
+    customer_ids: array[int]
+    purchase_days: array[int]  # distinct purchase days (same-day purchases merged)
+    first_day: array[int]  # local day numbers since 1970-01-01
+    last_day: array[int]
+    repeat_amount: array[int]  # net amount of all purchase days but the first
+    revenue: array[int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,12 +158,14 @@ class AnalyticsQueries:
     # --- building blocks ------------------------------------------------------------------
 
     def _scan(self, name: str) -> Any:
-        """A purchases column that SQLite must not use an index for.
+        """A purchases column that SQLite must not pick an index by (its unary "+").
 
-        Aggregating every customer through the (customer_id, purchased_at) index fetches each
-        row's amount by a random jump; a straight scan and a sort is about 6x faster on a
-        million rows. SQLite's unary "+" takes a column out of index planning; PostgreSQL
-        plans this well by itself.
+        Used for the cutoff of per-customer aggregates: "purchased_at < cutoff" covers almost
+        every row, and planning it on the purchased_at index would fetch each row's amount by
+        a random jump (about 6x slower on a million rows). Grouping by customer_id stays
+        plain: the covering index (customer_id, purchased_at, amount) (migration 0004) hands
+        the rows over in customer order, with no table lookups and no sort. PostgreSQL plans
+        this well by itself.
         """
         column = getattr(Purchase, name)
         if self._postgres:
@@ -321,18 +334,39 @@ class AnalyticsQueries:
         above is below 75 % of all, B below 95 %, C the rest. One scan of the purchases
         feeds both answers (the per-customer rows are materialised once).
         """
+        found = await self.customers_overview(cutoff, top, [], sources=False)
+        return found.grades, found.leaders
+
+    async def customers_overview(
+        self,
+        cutoff: datetime,
+        top: int,
+        bounds: Sequence[tuple[datetime, datetime]],
+        *,
+        sources: bool = True,
+    ) -> CustomerOverview:
+        """Everything /stats needs per customer, from one pass over the purchases.
+
+        The per-customer rows (revenue, purchases, first and last purchase) are materialised
+        once and feed: the ABC classes and the `top` customers (as `customers_ranked`), the
+        customers' first purchases (ties by time, then id) counted in each [start, stop) of
+        `bounds` (as the first-purchase half of `windows`), and the buying customers by
+        source (as `buyers_by_source`). Bounds must end at or before `cutoff`.
+        """
         per_customer = (
             select(
-                self._scan("customer_id").label("customer_id"),
+                Purchase.customer_id.label("customer_id"),
                 func.sum(Purchase.amount).label("revenue"),
                 func.count(Purchase.id).label("purchases"),
+                func.min(Purchase.purchased_at).label("first_at"),
                 self._days_between(
                     func.min(Purchase.purchased_at), func.max(Purchase.purchased_at)
                 ).label("span"),
             )
             .where(self._scan("purchased_at") < cutoff)
-            .group_by(self._scan("customer_id"))
+            .group_by(Purchase.customer_id)
             .cte("per_customer")
+            .prefix_with("MATERIALIZED")
         )
         order = (per_customer.c.revenue.desc(), per_customer.c.customer_id)
         above = func.coalesce(
@@ -357,41 +391,129 @@ class AnalyticsQueries:
             .cte("ranked")
             .prefix_with("MATERIALIZED")
         )
-        classes = select(
-            ranked.c.grade,
-            func.count(),
-            func.sum(ranked.c.revenue),
-            func.sum(ranked.c.purchases),
-            func.sum(ranked.c.span),
-        ).group_by(ranked.c.grade)
-        leaders = select(
-            literal("#", String()),
-            ranked.c.customer_id,
-            ranked.c.revenue,
-            ranked.c.purchases,
-            ranked.c.rank,
-        ).where(ranked.c.rank <= top)
-        rows = (await self._session.execute(union_all(classes, leaders))).all()
+        parts: list[Any] = [
+            select(
+                ranked.c.grade,
+                cast(null(), Integer),
+                func.sum(ranked.c.revenue),
+                func.count(),
+                func.sum(ranked.c.purchases),
+                func.sum(ranked.c.span),
+            ).group_by(ranked.c.grade),
+            select(
+                literal("#", String()),
+                ranked.c.customer_id,
+                ranked.c.revenue,
+                ranked.c.purchases,
+                cast(null(), Integer),
+                ranked.c.rank,
+            ).where(ranked.c.rank <= top),
+        ]
+        if bounds:
+            # the first purchase of each customer: its time is first_at; ties go to the lowest id
+            first_id = (
+                select(func.min(Purchase.id).label("id"))
+                .select_from(per_customer)
+                .join(
+                    Purchase,
+                    and_(
+                        Purchase.customer_id == per_customer.c.customer_id,
+                        Purchase.purchased_at == per_customer.c.first_at,
+                    ),
+                )
+                .group_by(per_customer.c.customer_id)
+                .subquery("first_id")
+            )
+            firsts = (
+                select(Purchase.amount, Purchase.purchased_at)
+                .join(first_id, Purchase.id == first_id.c.id)
+                .cte("firsts")
+                .prefix_with("MATERIALIZED")
+            )
+            table = months_table(bounds)
+            parts.append(
+                select(
+                    literal("@", String()),
+                    table.c.idx,
+                    func.sum(firsts.c.amount),
+                    func.count(),
+                    cast(null(), Integer),
+                    cast(null(), Integer),
+                )
+                .select_from(table)
+                .join(
+                    firsts,
+                    and_(
+                        firsts.c.purchased_at >= table.c.start,
+                        firsts.c.purchased_at < table.c.stop,
+                    ),
+                )
+                .group_by(table.c.idx)
+            )
+        if sources:
+            # "$" + source; no source and an empty one are the same to the acquisition cost
+            parts.append(
+                select(
+                    literal("$", String()) + func.coalesce(Customer.source, ""),
+                    cast(null(), Integer),
+                    cast(null(), Integer),
+                    func.count(),
+                    cast(null(), Integer),
+                    cast(null(), Integer),
+                )
+                .select_from(per_customer)
+                .join(Customer, Customer.id == per_customer.c.customer_id)
+                .group_by(Customer.source)
+            )
+        rows = (await self._session.execute(union_all(*parts))).all()
         grades = [
             AbcClassRow(str(g), _int(n), _int(r), _int(p), float(span or 0.0))
-            for g, n, r, p, span in rows
-            if g != "#"
+            for g, _, r, n, p, span in rows
+            if g in {"A", "B", "C"}
         ]
-        leading = sorted((row for row in rows if row[0] == "#"), key=lambda row: int(row[4]))
-        return sorted(grades, key=lambda k: k.name), [
-            RankedCustomer(int(cid), None, _int(r), _int(p)) for _, cid, r, p, _ in leading
-        ]
+        leading = sorted((row for row in rows if row[0] == "#"), key=lambda row: int(row[5]))
+        first = {int(row[1]): (_int(row[3]), _int(row[2])) for row in rows if row[0] == "@"}
+        by_source: dict[str | None, int] = {}
+        for row in rows:
+            if str(row[0])[:1] == "$":
+                source = str(row[0])[1:] or None
+                by_source[source] = by_source.get(source, 0) + _int(row[3])
+        return CustomerOverview(
+            sorted(grades, key=lambda k: k.name),
+            [RankedCustomer(int(row[1]), None, _int(row[2]), _int(row[3])) for row in leading],
+            [first.get(i, (0, 0)) for i in range(len(bounds))],
+            by_source,
+        )
+
+    async def purchase_totals(
+        self, bounds: Sequence[tuple[datetime, datetime]]
+    ) -> list[tuple[int, int]]:
+        """(purchases, revenue) in each [start, stop) of `bounds`; they may overlap."""
+        if not bounds:
+            return []
+        table = months_table(bounds)
+        result = await self._session.execute(
+            select(table.c.idx, func.count(Purchase.id), func.sum(Purchase.amount))
+            .select_from(table)
+            .join(
+                Purchase,
+                and_(Purchase.purchased_at >= table.c.start, Purchase.purchased_at < table.c.stop),
+            )
+            .group_by(table.c.idx)
+        )
+        found = {int(i): (_int(n), _int(total)) for i, n, total in result.all()}
+        return [found.get(i, (0, 0)) for i in range(len(bounds))]
 
     async def abc_top(self, cutoff: datetime, grade: str, limit: int) -> list[RankedCustomer]:
         """Customers of one ABC class, best first (used by campaign segments)."""
         per_customer = (
             select(
-                self._scan("customer_id").label("customer_id"),
+                Purchase.customer_id.label("customer_id"),
                 func.sum(Purchase.amount).label("revenue"),
                 func.count(Purchase.id).label("purchases"),
             )
             .where(self._scan("purchased_at") < cutoff)
-            .group_by(self._scan("customer_id"))
+            .group_by(Purchase.customer_id)
             .subquery("per_customer")
         )
         order = (per_customer.c.revenue.desc(), per_customer.c.customer_id)
@@ -468,15 +590,17 @@ class AnalyticsQueries:
 
     async def model_rows(self, cutoff: datetime, zone: str, offset_seconds: int) -> ModelRows:
         """Per customer: purchase days, first and last day, repeat amount (refund days out)."""
-        dated = (
-            select(
-                self._scan("customer_id").label("customer_id"),
-                self._local_day(Purchase.purchased_at, zone, offset_seconds).label("day"),
-                Purchase.amount.label("amount"),
-            )
-            .where(self._scan("purchased_at") < cutoff)
-            .subquery("dated")
-        )
+        dated_rows = select(
+            Purchase.customer_id.label("customer_id"),
+            self._local_day(Purchase.purchased_at, zone, offset_seconds).label("day"),
+            Purchase.amount.label("amount"),
+        ).where(self._scan("purchased_at") < cutoff)
+        if not self._postgres:
+            # In the covering index's order: the sort for the (customer, day) grouping then
+            # gets its rows already in order (a local day only grows with the time); about
+            # 15 % faster on a million rows.
+            dated_rows = dated_rows.order_by(Purchase.customer_id, Purchase.purchased_at)
+        dated = dated_rows.subquery("dated")
         by_day = (
             select(
                 dated.c.customer_id,
@@ -498,7 +622,7 @@ class AnalyticsQueries:
             .where(by_day.c.bought == 1)
             .subquery("days")
         )
-        result = await self._session.execute(
+        result = await self._session.stream(
             select(
                 days.c.customer_id,
                 func.count(),
@@ -510,15 +634,12 @@ class AnalyticsQueries:
             .group_by(days.c.customer_id)
             .order_by(days.c.customer_id)
         )
-        rows = result.all()
-        return ModelRows(
-            [int(r[0]) for r in rows],
-            [int(r[1]) for r in rows],
-            [int(r[2]) for r in rows],
-            [int(r[3]) for r in rows],
-            [_int(r[4]) for r in rows],
-            [_int(r[5]) for r in rows],
-        )
+        # Streamed into compact arrays: 100,000 customers take 5 MB, not 40 MB of row objects.
+        columns: tuple[array[int], ...] = tuple(array("q") for _ in range(6))
+        async for part in result.partitions(_MODEL_ROWS_BATCH):
+            for column, values in zip(columns, zip(*part, strict=True), strict=True):
+                column.extend(_int(v) for v in values)
+        return ModelRows(*columns)
 
     async def fingerprint(self, cutoff: datetime) -> tuple[int, int]:
         """(purchases, highest id) before `cutoff`: changes whenever a sale is added or deleted."""
@@ -651,6 +772,7 @@ __all__ = [
     "CampaignCounts",
     "CohortCell",
     "ContactRow",
+    "CustomerOverview",
     "ModelRows",
     "MonthCounts",
     "RankedCustomer",

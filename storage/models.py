@@ -70,7 +70,10 @@ class Service(Base):
 
 class Purchase(Base):
     __tablename__ = "purchases"
-    __table_args__ = (Index("ix_purchases_customer_time", "customer_id", "purchased_at", "id"),)
+    __table_args__ = (
+        Index("ix_purchases_customer_time", "customer_id", "purchased_at", "id"),
+        Index("ix_purchases_customer_time_amount", "customer_id", "purchased_at", "amount"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
