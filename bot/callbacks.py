@@ -84,14 +84,14 @@ class BookSlot(CallbackData, prefix="bk"):
 
 
 class BookOther(CallbackData, prefix="bko"):
-    """"Another time": open the booking flow for this service."""
+    """ "Another time": open the booking flow for this service."""
 
     service_id: int
     ref: int = 0
 
 
 class RebookDecline(CallbackData, prefix="rbn"):
-    """"Not now" on a rebooking reminder: no follow-up until the next purchase."""
+    """ "Not now" on a rebooking reminder: no follow-up until the next purchase."""
 
     ref: int
 
