@@ -14,9 +14,9 @@ from services.campaigns import check_text
 from services.errors import InputError
 from services.outbox import Outgoing, enqueue
 from storage.database import Database
+from storage.outbox import CANCELLED
 
 CHANNEL_POST = "channel_post"
-CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,8 +6,7 @@ from datetime import datetime
 
 from services.errors import InputError
 from storage.database import Database
-
-CANCELLED = "cancelled"
+from storage.outbox import CANCELLED
 
 
 class PrivacyService:

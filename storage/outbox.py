@@ -14,6 +14,7 @@ from storage.models import OutboxMessage
 
 PENDING, SENDING, SENT = "pending", "sending", "sent"
 BLOCKED, FAILED, UNCERTAIN = "blocked", "failed", "uncertain"
+CANCELLED = "cancelled"  # withdrawn before sending: a cancelled post, a forgotten customer
 
 
 class OutboxRepository:

@@ -124,6 +124,23 @@ class RunningBot:
         return self.fake.user(OWNER_ID, first_name="Owner", language_code="en")
 
 
+async def register(
+    app: RunningBot,
+    user_id: int,
+    name: str | None = None,
+    phone: str | None = None,
+    *,
+    start: str = "/start",
+) -> TelegramUser:
+    """A customer who goes through /start: shares a phone, skips the birthday, agrees to offers."""
+    person = app.user(user_id, first_name=name or f"User{user_id}", language_code="en")
+    await person.send(start)
+    await person.share_contact(phone or f"7916{user_id:07d}")
+    await person.send("Skip")
+    await person.click("Yes, send me offers")
+    return person
+
+
 @pytest.fixture
 async def app(
     fake: FakeTelegram, sqlite_db: Database, clock: FakeClock

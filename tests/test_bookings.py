@@ -23,7 +23,7 @@ from services.errors import InputError
 from services.outbox import Outgoing, enqueue
 from storage.database import Database
 from storage.models import Booking, BookingCell, OutboxMessage, Purchase
-from tests.conftest import FakeClock, RunningBot
+from tests.conftest import FakeClock, RunningBot, register
 from tests.fakes.telegram import TelegramUser
 
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -179,15 +179,6 @@ async def test_reminders_are_queued_once_for_tomorrow(
 
 
 # --- end to end ----------------------------------------------------------------------------
-
-
-async def register(app: RunningBot, user_id: int, name: str, phone: str) -> TelegramUser:
-    person = app.user(user_id, first_name=name, language_code="en")
-    await person.send("/start")
-    await person.share_contact(phone)
-    await person.send("Skip")
-    await person.click("Yes, send me offers")
-    return person
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from services.ratelimit import RateLimiter
 from services.transfer import export_csv
 from storage.database import Database
 from storage.models import Customer, OutboxMessage
-from tests.conftest import OWNER_ID, FakeClock, RunningBot, make_settings
-from tests.fakes.telegram import FakeTelegram, TelegramUser
+from tests.conftest import OWNER_ID, FakeClock, RunningBot, make_settings, register
+from tests.fakes.telegram import FakeTelegram
 
 CHANNEL = -1001234567890
 
@@ -32,15 +32,6 @@ async def shop(
     dp["delivery"].limiter = RateLimiter(1000, 1000)
     async with fake.polling(dp, create_bot(settings)) as bot:
         yield RunningBot(fake, dp, bot, sqlite_db, settings, clock)
-
-
-async def register(app: RunningBot, user_id: int, start: str = "/start") -> TelegramUser:
-    person = app.user(user_id, first_name=f"User{user_id}", language_code="en")
-    await person.send(start)
-    await person.share_contact(f"7916{user_id:07d}")
-    await person.send("Skip")
-    await person.click("Yes, send me offers")
-    return person
 
 
 async def wait_until(predicate: object, seconds: float = 20.0) -> None:
@@ -96,7 +87,7 @@ async def test_link_join_request_lead_start_sale_sources(shop: RunningBot) -> No
     shop.fake.chat_join_request(CHANNEL, 502, None, first_name="Olga")
     await shop.fake.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == 502)
 
-    lena = await register(shop, 501, "/start insta_ads")
+    lena = await register(shop, 501, start="/start insta_ads")
     await owner.send("/sale #1 2500")
     await owner.send("/spend insta_ads 1000")
     await owner.send("/settings margin_percent 40")
@@ -176,7 +167,7 @@ async def test_referral_credit_once_and_both_told(shop: RunningBot) -> None:
     code = link.split("start=")[1]
     assert "Points: 0" in me
 
-    friend = await register(shop, 602, f"/start {code}")
+    friend = await register(shop, 602, start=f"/start {code}")
     await register(shop, 603)
     existing = shop.user(603, language_code="en")
     await existing.send(f"/start {code}")  # an existing customer earns nobody a bonus

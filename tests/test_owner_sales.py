@@ -7,23 +7,13 @@ from datetime import UTC, datetime
 import pytest
 
 from storage.models import Purchase
-from tests.conftest import RunningBot
-from tests.fakes.telegram import TelegramUser
+from tests.conftest import RunningBot, register
 
 
 async def purchases(app: RunningBot) -> list[Purchase]:
     async with app.db.reading() as repos:
         rows = await repos.purchases.all_rows()
         return [await repos.purchases.get(row.id) for row in rows]  # type: ignore[misc]
-
-
-async def register(app: RunningBot, user_id: int, name: str, phone: str) -> TelegramUser:
-    person = app.user(user_id, first_name=name, language_code="en")
-    await person.send("/start")
-    await person.share_contact(phone)
-    await person.send("Skip")
-    await person.click("Yes, send me offers")
-    return person
 
 
 @pytest.fixture

@@ -300,28 +300,20 @@ async def booking_action(
     now = clock()
     message = _message_of(query)
     who, booking_id = query.from_user.id, callback_data.booking_id
-    if callback_data.action == "confirm":
-        booking = await bookings.confirm(telegram_id=who, booking_id=booking_id, now=now)
+    if callback_data.action in {"confirm", "cancel"}:
+        confirm = callback_data.action == "confirm"
+        change = bookings.confirm if confirm else bookings.cancel
+        booking = await change(telegram_id=who, booking_id=booking_id, now=now)
         await query.answer()
         await message.answer(
             tr(
-                "bk-confirmed",
+                "bk-confirmed" if confirm else "bk-cancelled",
                 service=booking.service.name,
                 when=when_label(booking.starts_at, settings.zone, tr),
             )
         )
-        await _tell_owners(bot, settings, i18n, "bk-owner-confirmed", booking)
-    elif callback_data.action == "cancel":
-        booking = await bookings.cancel(telegram_id=who, booking_id=booking_id, now=now)
-        await query.answer()
-        await message.answer(
-            tr(
-                "bk-cancelled",
-                service=booking.service.name,
-                when=when_label(booking.starts_at, settings.zone, tr),
-            )
-        )
-        await _tell_owners(bot, settings, i18n, "bk-owner-cancelled", booking)
+        owner_key = "bk-owner-confirmed" if confirm else "bk-owner-cancelled"
+        await _tell_owners(bot, settings, i18n, owner_key, booking)
     elif callback_data.action == "move":
         booking = await bookings.own(telegram_id=who, booking_id=booking_id, now=now)
         await query.answer()
