@@ -282,12 +282,8 @@ def _clv_file(path: Path, end: date | None, margin: int, as_json: bool) -> int:
 async def _clv_database(
     settings: Settings, end: date | None, margin: int | None, as_json: bool
 ) -> int:
-    from datetime import timedelta
-
-    from services import clv, prediction
     from services.analytics import AnalyticsService
     from services.shop import ShopService
-    from storage.analytics import AnalyticsQueries
     from storage.database import Database
 
     db = Database(settings.database_url)
@@ -300,21 +296,10 @@ async def _clv_database(
             return 2
         cutoff = service.cutoff_for(end, now)
         margin = margin or (await ShopService(db).profile()).margin_percent
-        offset = settings.zone.utcoffset(cutoff.replace(tzinfo=None)) or timedelta()
-        async with db.reading() as repos:
-            rows = await AnalyticsQueries(repos.session).model_rows(
-                cutoff, settings.timezone, int(offset.total_seconds())
-            )
+        outcome = await service.fit_model(cutoff, margin)
     finally:
         await db.dispose()
     end = service.local_day(cutoff)
-    if not rows.customer_ids:
-        outcome: prediction.ModelOutcome = prediction.TooLittleData(
-            "model-too-few-customers", 0, 0, clv.MIN_CUSTOMERS
-        )
-    else:
-        summary = prediction.summary_from_rows(rows, prediction.day_number(end))
-        outcome = prediction.fit(summary, margin / 100)
     return _print_clv(outcome, "database", end, margin, as_json)
 
 

@@ -510,18 +510,26 @@ class AnalyticsService:
     async def _fit(
         self, key: tuple[object, ...], cutoff: datetime, end: date, margin_percent: int
     ) -> tuple[ModelOutcome, ModelRows]:
-        offset = self._zone.utcoffset(cutoff.replace(tzinfo=None))
-        seconds = int(offset.total_seconds()) if offset is not None else 0
         async with self._cache.lock:  # one fit at a time: memory and CPU stay bounded
-            async with self._db.reading() as repos:
-                rows = await AnalyticsQueries(repos.session).model_rows(
-                    cutoff, self._zone.key, seconds
-                )
+            rows = await self._model_rows(cutoff)
             end_day = prediction.day_number(end)
             # The numerics take a second or two for 100,000 customers: keep the bot answering.
             outcome = await asyncio.to_thread(_fit_rows, rows, end_day, margin_percent / 100)
             self._cache.key, self._cache.outcome, self._cache.rows = key, outcome, rows
             return outcome, rows
+
+    async def _model_rows(self, cutoff: datetime) -> ModelRows:
+        """One summary row per customer, computed in SQL."""
+        offset = self._zone.utcoffset(cutoff.replace(tzinfo=None))
+        seconds = int(offset.total_seconds()) if offset is not None else 0
+        async with self._db.reading() as repos:
+            return await AnalyticsQueries(repos.session).model_rows(cutoff, self._zone.key, seconds)
+
+    async def fit_model(self, cutoff: datetime, margin_percent: int) -> ModelOutcome:
+        """A fresh fit as of `cutoff`, without the cache (for the command line)."""
+        rows = await self._model_rows(cutoff)
+        end_day = prediction.day_number(self.local_day(cutoff))
+        return _fit_rows(rows, end_day, margin_percent / 100)
 
     async def _require_model(
         self, cutoff: datetime, profile: ShopProfile
