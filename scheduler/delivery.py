@@ -3,8 +3,19 @@
 A row's life: `pending` → claimed as `sending` (one short transaction) → rendered in the
 reader's language → sent → marked in its own short transaction as `sent`, `blocked` (403:
 never retried, the customer becomes unreachable), `pending` again with a later `not_before`
-(429: Telegram's retry_after; network or server errors: exponential backoff) or `failed`
-(a 400, a renderer that cannot cope, or too many attempts).
+(429: Telegram's retry_after) or `failed` (a definite refusal: a 400 and the like, or a
+renderer that cannot cope).
+
+An outage delays, never loses: anything that is not a refusal of the message — 5xx, an HTML or
+empty body, a timeout, a dropped connection — puts the row back to `pending` with exponential
+backoff capped at `max_backoff` (5 minutes), so it goes out minutes after Telegram is back. It
+is given up (`failed`) only when still not delivered `give_up_after` (48 hours) after its
+first attempt (kept in `first_attempt_at`): a message that late is no longer worth sending.
+No such error leaves a row in `sending`.
+
+Sends share the bot's one limiter with replies (bot/telegram_requests.py): the worker takes a
+bulk grant itself, so a person waiting for a reply is served first, and runs the request in
+`bulk_send_granted()` so the request middleware neither acquires again nor retries.
 
 Crash safety: a row is marked `sent` only after Telegram accepted it, so a `sent` row is never
 sent again. Rows are claimed only as fast as they can be sent (at most `concurrency` at a
@@ -28,20 +39,17 @@ from typing import Any
 from aiogram import Bot
 from aiogram.exceptions import (
     TelegramAPIError,
-    TelegramBadRequest,
-    TelegramEntityTooLarge,
     TelegramForbiddenError,
-    TelegramMigrateToChat,
-    TelegramNotFound,
     TelegramRetryAfter,
 )
-from aiogram.types import Message
+from aiogram.types import Message, MessageId
 from aiogram.utils.i18n import I18n
 
 from bot.config import Settings
 from bot.i18n import pick_language
 from bot.messages.base import RenderContext, Rendered
 from bot.render import render
+from bot.telegram_requests import bulk_send_granted, is_transient
 from services.ratelimit import RateLimiter
 from services.reachability import mark_unreachable
 from services.shop import ShopService
@@ -57,8 +65,9 @@ Clock = Callable[[], datetime]
 DEFAULT_CONCURRENCY = 8  # sends in flight; also the most rows a crash can leave uncertain
 IDLE_POLL = 1.0  # seconds: the longest nap, so rows queued by another process are seen soon
 _ERROR_TEXT_LIMIT = 500
-# Errors that no retry will fix: the message itself is wrong or the chat is gone.
-_PERMANENT = (TelegramBadRequest, TelegramNotFound, TelegramEntityTooLarge, TelegramMigrateToChat)
+DEFAULT_MAX_BACKOFF = timedelta(minutes=5)  # the longest a row waits once Telegram is back
+DEFAULT_GIVE_UP_AFTER = timedelta(hours=48)  # counted from the row's first attempt
+_MAX_DOUBLINGS = 20  # 2**20 × any sane base is far past the cap; keeps the number small
 
 
 def _utc_now() -> datetime:
@@ -85,6 +94,7 @@ class _Job:
     customer_id: int | None
     attempts: int
     language: str
+    first_attempt_at: datetime  # when this row was first claimed (now, for a first attempt)
 
 
 class DeliveryWorker:
@@ -99,9 +109,9 @@ class DeliveryWorker:
         limiter: RateLimiter | None = None,
         batch: int = 50,
         concurrency: int = DEFAULT_CONCURRENCY,
-        max_attempts: int = 5,
         backoff: timedelta = timedelta(seconds=10),
-        max_backoff: timedelta = timedelta(hours=1),
+        max_backoff: timedelta = DEFAULT_MAX_BACKOFF,
+        give_up_after: timedelta = DEFAULT_GIVE_UP_AFTER,
     ) -> None:
         self._db = db
         self._bot = bot
@@ -112,9 +122,9 @@ class DeliveryWorker:
         self._batch = max(1, batch)
         self.concurrency = max(1, concurrency)
         self._refill_at = max(1, self.concurrency // 2)
-        self._max_attempts = max_attempts
         self._backoff = backoff
         self._max_backoff = max_backoff
+        self._give_up_after = give_up_after
         self._shop = ShopService(db)
         self._wake = asyncio.Event()
         # SQLite has one writer; our own tasks queue here instead of in its busy handler,
@@ -308,6 +318,7 @@ class DeliveryWorker:
                         row.customer_id,
                         row.attempts,
                         language,
+                        row.first_attempt_at or now,
                     )
                 )
         tally["claimed"] += len(rows)
@@ -330,21 +341,23 @@ class DeliveryWorker:
             log.exception("outbox row %s (%s) cannot be rendered", job.id, job.kind)
             await self._mark(job.id, FAILED, last_error=_describe(exc))
             return "failed"
-        await self.limiter.acquire(job.chat_id)
+        await self.limiter.acquire(job.chat_id, bulk=True)
         try:
-            message = await self._post(job.chat_id, rendered)
-        except TelegramAPIError as exc:
+            with bulk_send_granted():
+                message = await self._post(job.chat_id, rendered)
+        except Exception as exc:
+            # Whatever happened on the way to Telegram, the row leaves `sending` here.
             return await self._settle_error(job, exc)
         await self._mark(
             job.id, SENT, sent_at=self._clock(), telegram_message_id=message.message_id
         )
         return "sent"
 
-    async def _settle_error(self, job: _Job, exc: TelegramAPIError) -> str:
-        """Record what Telegram's refusal means for the row; the outcome for the report."""
+    async def _settle_error(self, job: _Job, exc: Exception) -> str:
+        """Record what the failed send means for the row; the outcome for the report."""
         error = _describe(exc)
         if isinstance(exc, TelegramRetryAfter):
-            self.limiter.pause(exc.retry_after)
+            self.limiter.pause(exc.retry_after)  # also done by the request middleware, if any
             log.warning("429 for outbox row %s: all sends wait %s s", job.id, exc.retry_after)
             # Telegram's pacing, not the message's fault: the attempt is given back.
             retry_at = self._clock() + timedelta(seconds=exc.retry_after)
@@ -363,14 +376,33 @@ class DeliveryWorker:
                 )
             log.info("outbox row %s: chat %s blocked the bot", job.id, job.chat_id)
             return "blocked"
-        if isinstance(exc, _PERMANENT) or job.attempts >= self._max_attempts:
+        if not is_transient(exc) and not _unexpected(exc):
+            # Telegram refused this message (400 and the like): no retry will change that.
             log.warning("outbox row %s failed (attempt %s): %s", job.id, job.attempts, exc)
             await self._mark(job.id, FAILED, last_error=error)
             return "failed"
-        # Network errors, 5xx and the rest: again later, waiting longer each time.
-        delay = min(self._max_backoff, self._backoff * 2 ** max(0, job.attempts - 1))
+        now = self._clock()
+        if now - job.first_attempt_at >= self._give_up_after:
+            log.warning(
+                "outbox row %s: still failing after %s; given up",
+                job.id,
+                now - job.first_attempt_at,
+            )
+            await self._mark(job.id, FAILED, last_error=error)
+            return "failed"
+        if _unexpected(exc):
+            log.error("outbox row %s: unexpected error while sending", job.id, exc_info=exc)
+        # An outage: again later, waiting longer each time, but never longer than the cap.
+        doublings = min(_MAX_DOUBLINGS, max(0, job.attempts - 1))
+        delay = min(self._max_backoff, self._backoff * 2**doublings)
         log.info("outbox row %s: %s; retry in %s", job.id, exc, delay)
-        await self._mark(job.id, PENDING, not_before=self._clock() + delay, last_error=error)
+        await self._mark(
+            job.id,
+            PENDING,
+            not_before=now + delay,
+            first_attempt_at=job.first_attempt_at,
+            last_error=error,
+        )
         return "retried"
 
     def _context(self, job: _Job, currency: str) -> RenderContext:
@@ -382,10 +414,16 @@ class DeliveryWorker:
             zone=self._settings.zone,
         )
 
-    async def _post(self, chat_id: int, rendered: Rendered) -> Message:
+    async def _post(self, chat_id: int, rendered: Rendered) -> Message | MessageId:
         if self._bot is None:
             msg = "DeliveryWorker has no Bot: call attach(bot) first"
             raise RuntimeError(msg)
+        if rendered.copy_from is not None:
+            # A photo or voice message passed on as it is (the inbox); copies keep no sender.
+            from_chat_id, message_id = rendered.copy_from
+            return await self._bot.copy_message(
+                chat_id, from_chat_id, message_id, reply_markup=rendered.markup
+            )
         if rendered.photo is not None:
             return await self._bot.send_photo(
                 chat_id, rendered.photo, caption=rendered.text, reply_markup=rendered.markup
@@ -395,6 +433,12 @@ class DeliveryWorker:
     async def _mark(self, outbox_id: int, status: str, **values: Any) -> None:
         async with self._writing() as repos:
             await repos.outbox.mark(outbox_id, status, **values)
+
+
+def _unexpected(exc: Exception) -> bool:
+    """Not from Telegram nor the network (a bug on our side): we cannot tell whether the
+    message went out, so it is not failed as if Telegram had refused it; retried instead."""
+    return not isinstance(exc, TelegramAPIError) and not is_transient(exc)
 
 
 def _describe(exc: BaseException) -> str:

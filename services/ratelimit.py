@@ -9,6 +9,10 @@ second from ever running dry. A token bucket on the client would not: its refill
 server's drift apart by network jitter and both allow full bursts at the edges. `margin`
 stretches the window (4 % by default) so requests that reach the server closer together than
 they left us — up to `margin × window` of jitter — still fit.
+
+Groups and channels (negative ids, or "@name") also get Telegram's 20 messages a minute, kept
+the same way. Two priorities share the budgets: a person waiting for a reply is granted before
+any bulk send (the outbox) that waits at the same time; bulk sends take what replies leave.
 """
 
 from __future__ import annotations
@@ -16,11 +20,14 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable
+
+ChatId = int | str
 
 DEFAULT_PER_SECOND = 30.0
 DEFAULT_PER_CHAT_PER_SECOND = 1.0
+DEFAULT_PER_GROUP_PER_MINUTE = 20
 DEFAULT_MARGIN = 0.04
 _PRUNE_EVERY = 1024  # grants between sweeps of the per-chat table
 
@@ -33,23 +40,29 @@ class RateLimiter:
         per_second: float = DEFAULT_PER_SECOND,
         per_chat_per_second: float = DEFAULT_PER_CHAT_PER_SECOND,
         *,
+        per_group_per_minute: int = DEFAULT_PER_GROUP_PER_MINUTE,
         margin: float = DEFAULT_MARGIN,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        if per_second <= 0 or per_chat_per_second <= 0 or margin < 0:
+        if per_second <= 0 or per_chat_per_second <= 0 or per_group_per_minute <= 0 or margin < 0:
             msg = "rates must be positive and the margin not negative"
             raise ValueError(msg)
         # 30/s becomes "30 per 1.04 s"; 0.5/s becomes "1 per 2.08 s".
         self.burst = max(1, math.floor(per_second))
         self.window = self.burst / per_second * (1 + margin)
         self.chat_interval = 1 / per_chat_per_second * (1 + margin)
+        self.group_burst = per_group_per_minute
+        self.group_window = 60 * (1 + margin)
         self._clock = clock
         self._sleep = sleep
         self._granted: deque[float] = deque(maxlen=self.burst)
-        self._last_in_chat: dict[int, float] = {}
+        self._last_in_chat: dict[ChatId, float] = {}
+        self._in_group: dict[ChatId, deque[float]] = {}
         self._paused_until = float("-inf")
         self._grants = 0
+        # Chats with a person-facing request waiting: bulk sends step aside for them.
+        self._replies_waiting: Counter[ChatId] = Counter()
 
     def pause(self, seconds: float) -> None:
         """Hold every send for `seconds` (after a 429: Telegram's retry_after)."""
@@ -63,29 +76,65 @@ class RateLimiter:
             delay = max(delay, self._granted[0] + self.window - now)
         return max(0.0, delay)
 
-    def chat_delay(self, chat_id: int) -> float:
+    def chat_delay(self, chat_id: ChatId) -> float:
+        now = self._clock()
         last = self._last_in_chat.get(chat_id)
-        return 0.0 if last is None else max(0.0, last + self.chat_interval - self._clock())
+        delay = 0.0 if last is None else last + self.chat_interval - now
+        group = self._in_group.get(chat_id)
+        if group is not None and len(group) == self.group_burst:
+            delay = max(delay, group[0] + self.group_window - now)
+        return max(0.0, delay)
 
-    async def acquire(self, chat_id: int) -> None:
+    async def acquire(self, chat_id: ChatId, *, bulk: bool = False) -> None:
+        """Wait for a grant; `bulk` ones are given only when no reply is ready to go."""
         # Check and record with no await in between: asyncio runs one task at a time, so
         # no other waiter can slip in; losers simply wait again.
+        if bulk:
+            await self._acquire_bulk(chat_id)
+            return
+        self._replies_waiting[chat_id] += 1
+        try:
+            while True:
+                delay = max(self.global_delay(), self.chat_delay(chat_id))
+                if delay <= 0:
+                    self._grant(chat_id)
+                    return
+                await self._sleep(delay)
+        finally:
+            self._replies_waiting[chat_id] -= 1
+            if self._replies_waiting[chat_id] <= 0:
+                del self._replies_waiting[chat_id]
+
+    async def _acquire_bulk(self, chat_id: ChatId) -> None:
+        # One slot of the global window: long enough for a waiting reply to take its turn.
+        step = self.window / self.burst
         while True:
             delay = max(self.global_delay(), self.chat_delay(chat_id))
-            if delay <= 0:
+            if delay <= 0 and not self._reply_ready():
                 self._grant(chat_id)
                 return
-            await self._sleep(delay)
+            await self._sleep(max(delay, step))
 
-    def _grant(self, chat_id: int) -> None:
+    def _reply_ready(self) -> bool:
+        """A reply waits only for the global budget (its own chat is free): it goes first."""
+        return any(self.chat_delay(chat) <= 0 for chat in self._replies_waiting)
+
+    def _grant(self, chat_id: ChatId) -> None:
         now = self._clock()
         self._granted.append(now)
         self._last_in_chat[chat_id] = now
+        if _is_group_like(chat_id):
+            group = self._in_group.get(chat_id)
+            if group is None:
+                group = self._in_group[chat_id] = deque(maxlen=self.group_burst)
+            group.append(now)
         self._grants += 1
         if self._grants % _PRUNE_EVERY == 0:
             # Chats quiet for longer than the interval no longer constrain anything.
             horizon = now - self.chat_interval
             self._last_in_chat = {c: t for c, t in self._last_in_chat.items() if t > horizon}
+            group_horizon = now - self.group_window
+            self._in_group = {c: q for c, q in self._in_group.items() if q[-1] > group_horizon}
 
     async def wait_ready(self, stop: asyncio.Event | None = None) -> bool:
         """Wait until a grant is possible (not paused, window not full); False if stopped."""
@@ -106,3 +155,8 @@ class RateLimiter:
                 for waiter in (nap, stopped):
                     waiter.cancel()
                 await asyncio.gather(nap, stopped, return_exceptions=True)
+
+
+def _is_group_like(chat_id: ChatId) -> bool:
+    """Groups and channels have negative ids; a public one may be addressed as "@name"."""
+    return isinstance(chat_id, str) or chat_id < 0

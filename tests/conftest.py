@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import create_bot, create_dispatcher
 from bot.config import Settings, load_settings
+from services.ratelimit import RateLimiter
 from storage.database import Database
 from tests.fakes.telegram import FakeTelegram, TelegramUser
 
@@ -148,5 +149,8 @@ async def app(
     """The production dispatcher and bot, polling the fake server."""
     settings = make_settings(fake, sqlite_db)
     dp = create_dispatcher(settings, sqlite_db, clock=clock, schedule_jobs=False)
-    async with fake.polling(dp, create_bot(settings)) as bot:
+    # Telegram's pace (1 message a second per chat) only where a test checks the pacing: the
+    # fake enforces no limits unless a test calls fake.rate_limits() and swaps the limiter in.
+    dp["delivery"].limiter = dp["limiter"] = RateLimiter(10_000, 10_000, margin=0)
+    async with fake.polling(dp, create_bot(settings, dp["limiter"])) as bot:
         yield RunningBot(fake, dp, bot, sqlite_db, settings, clock)

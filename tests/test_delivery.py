@@ -358,22 +358,25 @@ async def test_5xx_is_retried_with_growing_backoff_then_delivered(
     assert len(delivered(fake, 1300)) == 1
 
 
-async def test_5xx_gives_up_after_max_attempts(
+async def test_5xx_gives_up_only_when_the_row_is_older_than_give_up_after(
     fake: FakeTelegram, db: Database, clock: FakeClock
 ) -> None:
     outbox_id = await queue(db, clock, "doomed", 1400)
     assert outbox_id is not None
-    fake.fail_next("sendMessage", error_code=500, times=10)
-    worker = make_worker(fake, db, clock, max_attempts=3)
+    fake.fail_next("sendMessage", error_code=500, times=100)
+    worker = make_worker(fake, db, clock, give_up_after=timedelta(hours=3))
     try:
         for _ in range(3):
-            await worker.run_once(clock())
+            assert (await worker.run_once(clock())).retried == 1
             clock.advance(hours=1)
+        # Three hours after its first attempt: that was the last try.
+        assert (await worker.run_once(clock())).failed == 1
+        clock.advance(hours=1)
         assert (await worker.run_once(clock())).claimed == 0
     finally:
         await worker_bot_close(worker)
     failed = await row(db, outbox_id)
-    assert (failed.status, failed.attempts) == (FAILED, 3)
+    assert (failed.status, failed.attempts) == (FAILED, 4)
     assert "Internal Server Error" in (failed.last_error or "")
 
 

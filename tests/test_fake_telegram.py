@@ -12,7 +12,15 @@ import pytest
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramRetryAfter
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramBadRequest,
+    TelegramConflictError,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
 from aiogram.filters import Command, CommandStart
 from aiogram.methods import GetUpdates
 from aiogram.types import (
@@ -446,3 +454,74 @@ async def test_raw_http_encodings_and_unknown_method(fake: FakeTelegram) -> None
         "text": "123",
         "reply_markup": {"inline_keyboard": [[{"text": "A", "callback_data": "a"}]]},
     }
+
+
+# ---------------------------------------------------------------- outages and Telegram's 400s
+
+
+async def test_outage_answers_raw_html_json_or_nothing_until_switched_off(
+    fake: FakeTelegram, plain_bot: Bot
+) -> None:
+    fake.outage(502, "<html>Bad Gateway</html>")
+    with pytest.raises(ClientDecodeError):  # not a TelegramAPIError: aiogram cannot parse it
+        await plain_bot.send_message(7, "hi")
+    assert (await plain_bot.get_me()).id == BOT_ID  # only output methods are down by default
+    fake.outage(500, '{"ok":false,"error_code":500,"description":"Internal Server Error"}',
+                content_type="application/json")  # fmt: skip
+    with pytest.raises(TelegramServerError, match="Internal Server Error"):
+        await plain_bot.send_message(7, "hi")
+    fake.outage(502, "", output_only=False)
+    with pytest.raises(ClientDecodeError):
+        await plain_bot.get_me()
+    assert [c.status for c in fake.calls] == [502, 200, 500, 502]
+    fake.outage_off()
+    assert (await plain_bot.send_message(7, "back")).text == "back"
+    assert [m["text"] for m in fake.sent_messages(7)] == ["back"]
+
+
+async def test_dropped_connections_before_or_after_the_method_ran(
+    fake: FakeTelegram, plain_bot: Bot
+) -> None:
+    fake.drop_connections(2, "sendMessage")
+    for _ in range(2):
+        with pytest.raises(TelegramNetworkError):
+            await plain_bot.send_message(8, "lost")
+    assert fake.sent_messages(8) == []  # never reached "Telegram"
+    assert (await plain_bot.send_message(8, "ok")).text == "ok"
+
+    fake.drop_connections(1, processed=True)  # accepted, but the answer never came back
+    with pytest.raises(TelegramNetworkError):
+        await plain_bot.send_message(8, "accepted")
+    assert [m["text"] for m in fake.sent_messages(8)] == ["ok", "accepted"]
+    assert [c.dropped for c in fake.calls] == [True, True, False, True]
+
+
+async def test_texts_over_telegrams_limits_are_refused(fake: FakeTelegram, plain_bot: Bot) -> None:
+    assert await plain_bot.send_message(9, "я" * 4096)
+    with pytest.raises(TelegramBadRequest, match="message is too long"):
+        await plain_bot.send_message(9, "x" * 4097)
+    # Telegram counts UTF-16 code units: an emoji outside the BMP takes two.
+    with pytest.raises(TelegramBadRequest, match="message is too long"):
+        await plain_bot.send_message(9, "x" * 4095 + "😀")
+    with pytest.raises(TelegramBadRequest, match="message text is empty"):
+        await plain_bot.send_message(9, "")
+    with pytest.raises(TelegramBadRequest, match="caption is too long"):
+        await plain_bot.send_photo(9, "AgACfile", caption="c" * 1025)
+    sent = await plain_bot.send_photo(9, "AgACfile", caption="c" * 1024)
+    with pytest.raises(TelegramBadRequest, match="caption is too long"):
+        await plain_bot.edit_message_caption(
+            chat_id=9, message_id=sent.message_id, caption="c" * 1025
+        )
+    first = await plain_bot.send_message(9, "short")
+    with pytest.raises(TelegramBadRequest, match="message is too long"):
+        await plain_bot.edit_message_text("x" * 4097, chat_id=9, message_id=first.message_id)
+    with pytest.raises(TelegramBadRequest, match="message is not modified"):
+        await plain_bot.edit_message_text("short", chat_id=9, message_id=first.message_id)
+
+
+async def test_a_second_get_updates_gets_409(fake: FakeTelegram, plain_bot: Bot) -> None:
+    first = asyncio.create_task(plain_bot(GetUpdates(timeout=2)))
+    await fake.wait_for(lambda c: c.method.lower() == "getupdates")
+    assert await plain_bot(GetUpdates(timeout=0)) == []
+    with pytest.raises(TelegramConflictError, match="terminated by other getUpdates"):
+        await first

@@ -170,6 +170,7 @@ class Call:
     result: Any = None  # "result" sent back on success
     error: JSON | None = None  # error body sent back on failure
     message: JSON | None = None  # snapshot of the chat message a send/edit produced
+    dropped: bool = False  # the connection was closed without an answer
 
     @property
     def ok(self) -> bool:
@@ -213,6 +214,29 @@ class _FailRule:
         if self.method not in ("*", method.lower()):
             return False
         return self.chat_id is None or self.chat_id == chat_id
+
+
+@dataclass
+class _Outage:
+    """Every request (or every output request) answered with this raw HTTP response."""
+
+    status: int
+    body: str
+    content_type: str
+    output_only: bool
+    methods: frozenset[str] | None  # lower case; None: every (output) method
+
+    def matches(self, method: str) -> bool:
+        if self.methods is not None:
+            return method.lower() in self.methods
+        return not self.output_only or is_output_method(method)
+
+
+@dataclass
+class _DropRule:
+    method: str  # lower case, "*" for any
+    remaining: int
+    processed: bool  # True: the method ran (a message was stored) before the drop
 
 
 class _TokenBucket:
@@ -320,6 +344,20 @@ def _decode_param(key: str, value: str) -> Any:
 
 def _utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
+
+
+MAX_TEXT: Final = 4096  # UTF-16 code units after entity parsing (plain text here)
+MAX_CAPTION: Final = 1024
+
+
+def _check_text_length(text: str) -> None:
+    if _utf16_len(text) > MAX_TEXT:
+        raise TelegramApiError(400, "Bad Request: message is too long")
+
+
+def _check_caption_length(caption: Any) -> None:
+    if isinstance(caption, str) and _utf16_len(caption) > MAX_CAPTION:
+        raise TelegramApiError(400, "Bad Request: message caption is too long")
 
 
 def _command_entities(text: str | None) -> list[JSON] | None:
@@ -452,6 +490,8 @@ class FakeTelegram:
         self._update_ids = itertools.count(1)
         self._last_update_id = 0
         self._delivered_update_id = 0
+        self._handled_update_ids: set[int] = set()  # feed_update returned for these
+        self.tracks_handling = False  # True once a dispatcher reports finished updates
         self._poll_generation = 0
         self._updates_changed = asyncio.Event()
         self._calls_changed = asyncio.Event()
@@ -463,6 +503,8 @@ class FakeTelegram:
         self._users: dict[int, JSON] = {}
         self._pending_callbacks: dict[str, int] = {}  # callback id -> user id
         self._fail_rules: list[_FailRule] = []
+        self._outage: _Outage | None = None
+        self._drop_rules: list[_DropRule] = []
         self._limiter: _RateLimiter | None = None
         self._custom: dict[str, Handler] = {}
         self._handlers: dict[str, Handler] = {
@@ -552,6 +594,7 @@ class FakeTelegram:
         Returns only once the first getUpdates has arrived, so the bot is live.
         """
         bot = bot if bot is not None else self.make_bot()
+        self.track_handling(dp)
         mark = len(self.calls)
         task = asyncio.create_task(
             dp.start_polling(
@@ -636,6 +679,35 @@ class FakeTelegram:
         error = TelegramApiError(error_code, description, retry_after=retry_after)
         rule = _FailRule(method.lower(), _normalize_chat_id(chat_id), error, times)
         self._fail_rules.append(rule)
+
+    def outage(
+        self,
+        status: int = 502,
+        body: str = "<html>Bad Gateway</html>",
+        *,
+        content_type: str = "text/html",
+        output_only: bool = True,
+        methods: tuple[str, ...] | None = None,
+    ) -> None:
+        """Until ``outage_off()``, answer every output request (``output_only=False``: every
+        request, getUpdates too; ``methods``: only these) with this raw response, as a proxy
+        in front of Telegram does when Telegram is down: ``502`` + HTML, ``500`` + a JSON
+        error, or an empty body."""
+        wanted = frozenset(m.lower() for m in methods) if methods is not None else None
+        self._outage = _Outage(status, body, content_type, output_only, wanted)
+
+    def outage_off(self) -> None:
+        self._outage = None
+
+    def drop_connections(
+        self, times: int = 1, method: str = "*", *, processed: bool = False
+    ) -> None:
+        """Close the connection without an answer for the next ``times`` calls of ``method``.
+
+        ``processed=True`` drops it after the method ran (Telegram accepted the message but the
+        answer was lost): the case where a retry delivers a message twice.
+        """
+        self._drop_rules.append(_DropRule(method.lower(), times, processed))
 
     def rate_limits(
         self,
@@ -858,6 +930,47 @@ class FakeTelegram:
                 return None
             await self._wait_event(self._calls_changed, remaining)
 
+    def track_handling(self, dp: Dispatcher) -> None:
+        """Know when the dispatcher has finished an update (its handlers and error handlers).
+
+        A conversation turn ends then, not after a guessed quiet period: a reply that the
+        rate limiter holds back for a second still belongs to the turn.
+        """
+        if getattr(dp, "_fake_tracks_handling", False):
+            return
+        feed_update = dp.feed_update
+
+        async def tracked(bot: Bot, update: Any, **kwargs: Any) -> Any:
+            try:
+                return await feed_update(bot, update, **kwargs)
+            finally:
+                self._handled_update_ids.add(int(update.update_id))
+                self._bump_calls()
+
+        dp.feed_update = tracked  # type: ignore[method-assign]
+        dp._fake_tracks_handling = True  # type: ignore[attr-defined]
+        self.tracks_handling = True
+
+    def was_handled(self, update: JSON | int) -> bool:
+        update_id = update if isinstance(update, int) else int(update["update_id"])
+        return update_id in self._handled_update_ids
+
+    async def wait_until_handled(
+        self,
+        update: JSON | int,
+        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109
+    ) -> None:
+        """Wait until the dispatcher has finished handling this update."""
+        update_id = update if isinstance(update, int) else int(update["update_id"])
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while update_id not in self._handled_update_ids:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                msg = f"update {update_id} was not handled within {timeout}s; last calls:\n"
+                raise AssertionError(msg + self.describe_calls())
+            await self._wait_event(self._calls_changed, remaining)
+
     async def wait_until_fetched(
         self,
         update: JSON | int,
@@ -899,10 +1012,23 @@ class FakeTelegram:
         call = Call(method, params, time.monotonic(), files, index=len(self.calls))
         self.calls.append(call)
         self._bump_calls()
+        outage = self._outage
+        if outage is not None and outage.matches(method):
+            call.status = outage.status
+            call.error = {"raw": outage.body}
+            self._bump_calls()
+            return web.Response(
+                status=outage.status, text=outage.body, content_type=outage.content_type
+            )
+        drop = self._take_drop_rule(method)
+        if drop is not None and not drop.processed:
+            return await self._drop(request, call)
         try:
             result = self._dispatch(call)
             if isinstance(result, Awaitable):
                 result = await result
+            if drop is not None:
+                return await self._drop(request, call)
         except TelegramApiError as error:
             call.status = error.error_code
             call.error = error.body()
@@ -914,6 +1040,23 @@ class FakeTelegram:
         call.result = copy.deepcopy(result)
         self._bump_calls()
         return web.json_response({"ok": True, "result": result})
+
+    def _take_drop_rule(self, method: str) -> _DropRule | None:
+        for rule in self._drop_rules:
+            if rule.remaining > 0 and rule.method in ("*", method.lower()):
+                rule.remaining -= 1
+                self._drop_rules = [r for r in self._drop_rules if r.remaining > 0]
+                return rule
+        return None
+
+    async def _drop(self, request: web.Request, call: Call) -> web.Response:
+        """Close the TCP connection without an answer: the client sees a disconnect."""
+        call.dropped = True
+        self._bump_calls()
+        if request.transport is not None:
+            request.transport.close()
+        # aiohttp finds the transport closed and writes nothing.
+        return web.Response(status=499)
 
     async def _read_params(self, request: web.Request) -> tuple[JSON, dict[str, UploadedFile]]:
         params: JSON = {key: _decode_param(key, value) for key, value in request.query.items()}
@@ -1154,8 +1297,7 @@ class FakeTelegram:
         text = call.params.get("text")
         if not isinstance(text, str) or not text.strip():
             raise TelegramApiError(400, "Bad Request: message text is empty")
-        if len(text) > 4096:
-            raise TelegramApiError(400, "Bad Request: message is too long")
+        _check_text_length(text)
         return self._outgoing(call, {"text": text, "entities": call.params.get("entities")})
 
     def _send_photo(self, call: Call) -> JSON:
@@ -1177,8 +1319,7 @@ class FakeTelegram:
         else:
             raise TelegramApiError(400, "Bad Request: there is no photo in the request")
         caption = call.params.get("caption")
-        if isinstance(caption, str) and len(caption) > 1024:
-            raise TelegramApiError(400, "Bad Request: message caption is too long")
+        _check_caption_length(caption)
         content: JSON = {
             "photo": self._photo_sizes(file_id, size),
             "caption": caption,
@@ -1252,6 +1393,7 @@ class FakeTelegram:
             message = self._find_bot_message(call.params)
             if "text" not in message:
                 raise TelegramApiError(400, "Bad Request: there is no text in the message to edit")
+        _check_text_length(text)
         return self._edit(call, {"text": text, "entities": call.params.get("entities")})
 
     def _edit_message_caption(self, call: Call) -> JSON | bool:
@@ -1261,6 +1403,7 @@ class FakeTelegram:
                 raise TelegramApiError(
                     400, "Bad Request: there is no caption in the message to edit"
                 )
+        _check_caption_length(call.params.get("caption"))
         changes = {
             "caption": call.params.get("caption"),
             "caption_entities": call.params.get("caption_entities"),
@@ -1556,6 +1699,9 @@ class TelegramUser:
                 raise AssertionError(msg + fake.describe_calls())
         else:
             await fake.wait_until_fetched(update, self.timeout)
+        if fake.tracks_handling:
+            # Everything the handler sends (paced or retried) is part of the turn.
+            await fake.wait_until_handled(update, self.timeout + 30)
         await self._wait_quiet(activity)
         turn = fake.calls[mark:]
         if query_id is not None:
