@@ -40,6 +40,9 @@ async def check_points(repos: Repositories, customer_id: int, points: int, price
     """How much `points` take off a sale (minor units); never below a zero balance or price."""
     if points <= 0:
         raise InputError("error-points-positive")
+    # The balance is read under the customer's row lock and the spend is written in the same
+    # transaction, so two sales paying at once cannot both pass a check made before either.
+    await repos.customers.lock(customer_id)
     balance = await repos.growth.balance(customer_id)
     if points > balance:
         raise InputError("error-points-balance", balance=balance)

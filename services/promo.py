@@ -26,8 +26,13 @@ def normalise_code(text: str) -> str:
 async def redeem(
     repos: Repositories, code_text: str, *, customer_id: int, amount: int, now: datetime
 ) -> Discount:
-    """Check the code and mark it used (inside the sale's transaction)."""
-    code = await repos.retention.promo_code(normalise_code(code_text))
+    """Check the code and mark it used (inside the sale's transaction).
+
+    The customer's row is locked first (the same order as a points spend, so the two cannot
+    deadlock), then the code's: a second sale with the same code waits and sees it used.
+    """
+    await repos.customers.lock(customer_id)
+    code = await repos.retention.promo_code(normalise_code(code_text), lock=True)
     if code is None:
         raise InputError("error-promo-unknown")
     if code.customer_id != customer_id:

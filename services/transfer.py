@@ -3,22 +3,28 @@
 For owners moving in from a spreadsheet or another CRM (`python -m bot export|import ...`).
 Exports stream rows; an import reads the whole file, checks every row, and writes in one
 transaction only when no row is bad, so a file is imported entirely or not at all.
+
+Files as people have them: UTF-8 with or without a BOM, UTF-16 (Excel's "Unicode text") or
+Windows-1251 (Russian Excel's "CSV"), separated by commas, semicolons or tabs.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import itertools
 import re
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone
-from typing import Any, ParamSpec, TextIO, TypeVar
+from typing import Any, BinaryIO, ParamSpec, TextIO, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select, update
 
+from services.birthdays import SET_BY_OWNER
 from services.catalogue import DEFAULT_DURATION
 from services.customers import fold
 from services.errors import InputError
@@ -31,6 +37,7 @@ from services.parsing import (
     parse_optional_days,
     parse_phone,
     parse_whole,
+    strip_controls,
 )
 from storage.database import Database
 from storage.models import Customer, Purchase, Service
@@ -63,9 +70,18 @@ _INSERT_BATCH = 2000  # rows inserted by one statement execution
 
 _YES = frozenset({"yes", "y", "true", "1", "да", "д"})
 _NO = frozenset({"no", "n", "false", "0", "нет", "н"})
-# A cell starting with one of these is a formula to a spreadsheet: exported text gets a
-# leading apostrophe (OWASP "CSV injection"), which import takes off again.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Text a spreadsheet could run as a formula (OWASP "CSV injection"): = + - @ tab or CR at
+# the start of a cell, or right after a separator inside it, because the file may be opened
+# with ; or tab as the separator, and then "x;=1+1" is two cells, the second a formula that
+# no quoting of the whole cell prevents. Export puts an apostrophe in front of every such
+# piece (after spaces and quotes, and before any apostrophes already there); import takes
+# exactly one off again, so the text comes back as it was.
+_PIECE = r"(^|[,;\t])([ \"]*)"
+_FORMULA_NEXT = r"(?=[=+\-@\t\r])"
+_MARK = re.compile(_PIECE + r"('*)" + _FORMULA_NEXT)
+_UNMARK = re.compile(_PIECE + r"'('*)" + _FORMULA_NEXT)
+# Quoted on export: any separator a spreadsheet may split on, quotes and line breaks.
+_QUOTE_IF = frozenset(',;\t"\r\n')
 
 _CLOCK = (
     r"(?:[ T]+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?(?:\s*(?P<tz>Z|[+-]\d{2}:?\d{2}))?)?"
@@ -74,7 +90,6 @@ _MOMENTS = (
     re.compile(rf"^(?P<y>\d{{4}})-(?P<m>\d{{1,2}})-(?P<d>\d{{1,2}}){_CLOCK}$", re.IGNORECASE),
     re.compile(rf"^(?P<d>\d{{1,2}})\.(?P<m>\d{{1,2}})\.(?P<y>\d{{4}}){_CLOCK}$", re.IGNORECASE),
 )
-_ZERO_PRICE = re.compile(r"^0+(?:[.,]0{1,2})?$")
 _DIGITS = re.compile(r"^[0-9]+$")
 
 T = TypeVar("T")
@@ -119,8 +134,7 @@ class ImportFailed(Exception):
 async def export_csv(db: Database, kind: str, out: TextIO, *, zone: ZoneInfo) -> int:
     """Write all rows of `kind` as CSV (comma, header first); returns the rows written."""
     _check_kind(kind)
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS[kind])
+    out.write(_csv_line(COLUMNS[kind]))
     async with db.reading() as repos:
         if kind == "customers":
             rows = _customer_lines(repos)
@@ -130,19 +144,23 @@ async def export_csv(db: Database, kind: str, out: TextIO, *, zone: ZoneInfo) ->
             rows = _service_lines(repos)
         count = 0
         async for line in rows:
-            writer.writerow(line)
+            out.write(_csv_line(line))
             count += 1
     return count
 
 
 async def import_csv(
-    db: Database, kind: str, source: TextIO, *, zone: ZoneInfo, now: datetime
+    db: Database, kind: str, source: TextIO | BinaryIO, *, zone: ZoneInfo, now: datetime
 ) -> ImportReport:
-    """Import a CSV of `kind`: everything, or nothing and ImportFailed naming the bad rows."""
+    """Import a CSV of `kind`: everything, or nothing and ImportFailed naming the bad rows.
+
+    Give the file opened in binary mode to have its encoding detected (decode_csv); text
+    is taken as it is.
+    """
     _check_kind(kind)
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
-    table = _read_table(source, kind)
+    table = _read_table(_as_text(source), kind)
     async with db.transaction() as repos:
         if kind == "customers":
             return await _import_customers(repos, table, zone=zone, now=now)
@@ -173,13 +191,14 @@ async def _customer_lines(repos: Repositories) -> AsyncIterator[list[str]]:
     ).order_by(Customer.id)
     result = await repos.session.stream(stmt.execution_options(yield_per=_BATCH))
     async for ext, name, phone, telegram_id, day, month, year, source, consent in result:
-        birthday = Birthday(day, month, year).iso() if day and month else ""
+        # "--03-05" (a birthday without the year) and "+7916…" are formulas to a spreadsheet.
+        birthday = Birthday(day, month, year).iso() if day and month else None
         yield [
             _safe(ext),
             _safe(name),
-            phone or "",
+            _safe(phone),
             "" if telegram_id is None else str(telegram_id),
-            birthday,
+            _safe(birthday),
             _safe(source),
             "" if consent is None else ("yes" if consent else "no"),
         ]
@@ -201,7 +220,7 @@ async def _purchase_lines(repos: Repositories, zone: ZoneInfo) -> AsyncIterator[
     )
     result = await repos.session.stream(stmt.execution_options(yield_per=_BATCH))
     async for ext, phone, telegram_id, purchased_at, amount, service in result:
-        customer = _safe(ext) or phone or ("" if telegram_id is None else str(telegram_id))
+        customer = _safe(ext) or _safe(phone) or ("" if telegram_id is None else str(telegram_id))
         yield [customer, _local_text(purchased_at, zone), _money_text(amount), _safe(service)]
 
 
@@ -221,10 +240,20 @@ async def _service_lines(repos: Repositories) -> AsyncIterator[list[str]]:
 
 
 def _safe(text: str | None) -> str:
-    """Free text as a spreadsheet will not run it as a formula."""
-    if not text:
-        return ""
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    """Text as a spreadsheet will not run it as a formula, whatever separator it splits on."""
+    return _MARK.sub(r"\1\2'\3", text) if text else ""
+
+
+def _csv_line(cells: Sequence[str]) -> str:
+    """One CSV line, comma-separated; a cell with any separator or a formula mark is quoted,
+    so it stays one cell whichever separator the spreadsheet splits on."""
+    return ",".join(_quoted(cell) for cell in cells) + "\n"
+
+
+def _quoted(cell: str) -> str:
+    if cell.startswith("'") or not _QUOTE_IF.isdisjoint(cell):
+        return '"' + cell.replace('"', '""') + '"'
+    return cell
 
 
 def _money_text(minor: int) -> str:
@@ -249,6 +278,40 @@ def _local_text(moment: datetime, zone: ZoneInfo) -> str:
 # ---------------------------------------------------------------- reading the file
 
 
+def decode_csv(data: bytes) -> str:
+    """The text of a file as spreadsheets save it.
+
+    A BOM names its encoding (UTF-8, or UTF-16 from Excel's "Unicode text"); otherwise UTF-8
+    when the bytes are valid UTF-8, which Windows-1251 Cyrillic practically never is, and
+    else Windows-1251, what Russian Excel writes for "CSV (comma delimited)".
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        encodings: tuple[str, ...] = ("utf-8",)
+        data = data[len(codecs.BOM_UTF8) :]
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encodings = ("utf-16",)
+    else:
+        encodings = ("utf-8", "cp1251")
+    for encoding in encodings:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ImportFailed(
+        [(1, f"the file is not {' or '.join(encodings)} text: save it as CSV UTF-8")]
+    )
+
+
+def _as_text(source: TextIO | BinaryIO) -> TextIO:
+    if isinstance(source, io.TextIOBase):
+        return source
+    data = source.read()
+    if isinstance(data, str):
+        return io.StringIO(data, newline="")
+    # newline="": csv sees \r\n, \n and a lone \r (old Mac Excel) as line ends itself.
+    return io.StringIO(decode_csv(data), newline="")
+
+
 @dataclass(frozen=True, slots=True)
 class _Row:
     line: int
@@ -262,6 +325,7 @@ class _Row:
 class _Table:
     columns: frozenset[str]  # the known columns the header has
     rows: Iterator[_Row]  # read from the file as they are consumed
+    errors: _Errors  # bad rows: unreadable ones as `rows` skips them, then the importer's
 
 
 class _Bad(Exception):
@@ -278,28 +342,47 @@ def _read_table(source: TextIO, kind: str) -> _Table:
     else:
         raise ImportFailed([(1, "the file is empty: expected a header line")])
     delimiter = max((",", ";", "\t"), key=leading[-1].count)  # a tie means ","
-    reader = csv.reader(itertools.chain(leading, source), delimiter=delimiter)
+    # strict: a quote left open runs to the end of the file, or meets a later quote followed
+    # by more text; both are errors rather than rows silently swallowed into one cell.
+    reader = csv.reader(itertools.chain(leading, source), delimiter=delimiter, strict=True)
     records = _records(reader)
-    line, record = next(records)
+    line, _end, record = next(records)
     header = _header(record, kind, line)
-    return _Table(frozenset(header.values()), _rows(records, header))
+    errors = _Errors()
+    return _Table(frozenset(header.values()), _rows(records, header, errors), errors)
 
 
-def _records(reader: Any) -> Iterator[tuple[int, list[str]]]:
-    """Non-blank records with the file line each starts on (a quoted cell may span lines)."""
+def _records(reader: Any) -> Iterator[tuple[int, int, list[str]]]:
+    """Non-blank records with the file lines each starts and ends on (a quoted cell may span
+    lines)."""
     end = 0
     try:
         for record in reader:
             line, end = end + 1, reader.line_num
             if any(cell.strip() for cell in record):  # skips Excel's ";;;;" rows too
-                yield line, record
+                yield line, end, record
     except csv.Error as exc:
-        raise ImportFailed([(reader.line_num, f"not readable as CSV ({exc})")]) from None
+        start = end + 1  # the record being read when it broke
+        if "end of data" in str(exc) or "newline" in str(exc):
+            reason = "a quote opened on this line is never closed"
+        else:
+            reason = f"a quoted cell is not closed properly ({exc})"
+        raise ImportFailed([(start, reason)]) from None
 
 
-def _rows(records: Iterator[tuple[int, list[str]]], header: dict[int, str]) -> Iterator[_Row]:
-    for line, record in records:
-        yield _Row(line, {name: record[i].strip() for i, name in header.items() if i < len(record)})
+def _rows(
+    records: Iterator[tuple[int, int, list[str]]], header: dict[int, str], errors: _Errors
+) -> Iterator[_Row]:
+    for line, end, record in records:
+        cells = {name: record[i].strip() for i, name in header.items() if i < len(record)}
+        if end > line and any("\n" in cell or "\r" in cell for cell in cells.values()):
+            # No cell we import holds a line break: more likely a quote left open has
+            # swallowed the lines after it, so the row is refused (and the file with it).
+            errors.add(
+                line, [f"a quoted cell runs over lines {line}-{end}: is a quote not closed?"]
+            )
+            continue
+        yield _Row(line, {name: _text(cell) for name, cell in cells.items()})
 
 
 def _header(record: list[str], kind: str, line: int) -> dict[int, str]:
@@ -368,14 +451,11 @@ def _show(value: str) -> str:
 
 
 def _text(value: str) -> str:
-    """A text cell, without the apostrophe our export puts before formula-like text."""
-    if len(value) > 1 and value[0] == "'" and value[1] in "=+-@":
-        return value[1:]
-    return value
+    """A cell without the apostrophes our export puts before formula-like text (_safe)."""
+    return _UNMARK.sub(r"\1\2\3", value) if "'" in value else value
 
 
 def _external_id(value: str) -> str | None:
-    value = _text(value)
     if not value:
         return None
     if len(value) > MAX_EXTERNAL_ID:
@@ -431,19 +511,17 @@ def _yes_no(value: str, column: str) -> bool | None:
 
 
 def _plain(value: str, column: str, limit: int = MAX_TEXT) -> str | None:
-    """A customer's name or source, kept as written: a Telegram name may be all emoji."""
-    value = _text(value)
+    """A customer's name or source, kept as written (a Telegram name may be all emoji) but
+    without control characters, which PostgreSQL refuses (NUL) and nobody can read."""
+    value = " ".join(strip_controls(value).split())
     if not value:
         return None
     if len(value) > limit:
         raise _Bad(f"{column} is longer than {limit} characters")
-    if any(ord(char) < 32 for char in value):
-        raise _Bad(f"{column} has a line break or a control character")
     return value
 
 
 def _label(value: str, column: str, limit: int = MAX_TEXT) -> str | None:
-    value = _text(value)
     if not value:
         return None
     try:
@@ -462,11 +540,11 @@ _MONEY_REASONS = {
 def _money(value: str, column: str, *, zero_ok: bool = False) -> int:
     if not value:
         raise _Bad(f"{column} is empty")
-    if zero_ok and _ZERO_PRICE.match(value):
-        return 0
     try:
         return parse_money(value)
     except InputError as exc:
+        if zero_ok and exc.code == "error-money-zero":
+            return 0  # "0", "0,00", "0 ₽": a free item or visit
         reason = _MONEY_REASONS.get(exc.code, "is not an amount of money (like 2500.50)")
         raise _Bad(f"{column} {_show(value)} {reason}") from None
 
@@ -577,7 +655,7 @@ async def _import_customers(
 ) -> ImportReport:
     today = now.astimezone(zone).date()
     known = await _Identities.load(repos)
-    errors = _Errors()
+    errors = table.errors
     parsed: list[_CustomerRow] = []
     seen: dict[tuple[str, str | int], int] = {}  # (column, value) -> the line it is on
     claimed: dict[int, int] = {}  # existing customer id -> the line that updates it
@@ -649,6 +727,7 @@ def _new_customer(item: _CustomerRow, now: datetime) -> dict[str, Any]:
         "birth_month": birthday.month if birthday else None,
         "birth_year": birthday.year if birthday else None,
         "birthday_set_at": now if birthday else None,
+        "birthday_set_by": SET_BY_OWNER if birthday else None,
         "source": item.source,
         "consent": item.consent,
         "created_at": now,
@@ -704,6 +783,7 @@ async def _update_customers(repos: Repositories, items: list[_CustomerRow], now:
                 changes["search_name"] = fold(changes["name"])
             if "birth_day" in changes:
                 changes["birthday_set_at"] = now
+                changes["birthday_set_by"] = SET_BY_OWNER
             changes["id"] = current["id"]
             groups.setdefault(frozenset(changes), []).append(changes)
             changed += 1
@@ -766,7 +846,7 @@ def _duration(value: str) -> int:
 
 async def _import_services(repos: Repositories, table: _Table, *, now: datetime) -> ImportReport:
     catalogue = _Catalogue(await repos.catalogue.all())
-    errors = _Errors()
+    errors = table.errors
     parsed: list[_ServiceRow] = []
     claimed: dict[tuple[str, object], int] = {}  # the service a row writes -> its line
     for row in table.rows:
@@ -893,7 +973,7 @@ def _parse_purchase(
     today: date,
 ) -> _PurchaseRow | None:
     customer: int | _NewCustomer | None = None
-    cell = _text(row.get("customer"))
+    cell = row.get("customer")
     if not cell:
         reasons.append("customer is empty")
     else:
@@ -901,7 +981,8 @@ def _parse_purchase(
         if customer is None:
             customer = _attempt(reasons, _new_identity, cell)
     moment = _attempt(reasons, _moment, row.get("date"), zone, today)
-    amount = _attempt(reasons, _money, row.get("amount"), "amount")
+    # 0 is a free visit (a warranty fix): a visit for cycles and counts, no revenue.
+    amount = _attempt(reasons, _money, row.get("amount"), "amount", zero_ok=True)
     name = _attempt(reasons, _label, row.get("service"), "service")
     if reasons or customer is None or moment is None or amount is None:
         return None
@@ -918,7 +999,7 @@ async def _import_purchases(
     today = now.astimezone(zone).date()
     known = await _Identities.load(repos)
     catalogue = _Catalogue(await repos.catalogue.all())
-    errors = _Errors()
+    errors = table.errors
     parsed: list[_PurchaseRow] = []
     for row in table.rows:
         reasons: list[str] = []
@@ -979,15 +1060,20 @@ async def _create_customers(
 async def _create_services(
     repos: Repositories, parsed: list[_PurchaseRow], now: datetime, notes: list[str]
 ) -> dict[str, int]:
-    """Services the file names but the catalogue lacks: priced at their first sale's amount."""
+    """Services the file names but the catalogue lacks: priced at their first paid sale."""
+    prices: dict[str, int] = {}
+    for item in parsed:
+        if isinstance(item.service, str) and not prices.get(item.service):
+            prices[item.service] = item.amount  # a free visit (0) gives way to a paid one
     ids: dict[str, int] = {}
     for item in parsed:
         if not isinstance(item.service, str) or item.service in ids:
             continue
         name = item.service_name or item.service
+        price = prices[item.service]
         service = await repos.catalogue.add(
             name=name,
-            price=item.amount,
+            price=price,
             cycle_days=None,
             duration_minutes=DEFAULT_DURATION,
             archived=False,
@@ -995,7 +1081,7 @@ async def _create_services(
         )
         ids[item.service] = service.id
         notes.append(
-            f"created service {_show(name)} (price {_money_text(item.amount)}, no cycle, "
+            f"created service {_show(name)} (price {_money_text(price)}, no cycle, "
             f"{DEFAULT_DURATION} minutes): check it in the catalogue"
         )
     return ids
