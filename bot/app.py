@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -12,13 +12,17 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.utils.token import TokenValidationError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import Settings
 from bot.errors import register_error_handlers
 from bot.i18n import UserLanguageMiddleware, create_i18n
 from bot.menu import set_command_menus
+from bot.once import OnceMiddleware
 from bot.roles import RoleMiddleware
+from bot.startup import StartupError, check_telegram, open_database
+from bot.telegram_requests import pace_requests
 from handlers import get_routers
 from scheduler import create_scheduler
 from scheduler.delivery import DeliveryWorker
@@ -32,7 +36,10 @@ from services.channel_posts import ChannelPostService
 from services.customers import CustomerService
 from services.feedback import FeedbackService
 from services.growth import GrowthService
+from services.inbox import InboxService
+from services.once import OnceService
 from services.privacy import PrivacyService
+from services.ratelimit import RateLimiter
 from services.reachability import ReachabilityService
 from services.sales import SalesService
 from services.schedule import ScheduleService
@@ -41,6 +48,11 @@ from storage.database import Database
 
 log = logging.getLogger(__name__)
 
+BAD_TOKEN_FORMAT = (
+    "BOT_TOKEN does not look like a token from @BotFather (digits, a colon, then letters, "
+    "as in 123456789:AAF...): copy it into BOT_TOKEN again"
+)
+
 Clock = Callable[[], datetime]
 
 
@@ -48,24 +60,31 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def create_bot(settings: Settings) -> Bot:
+def create_bot(settings: Settings, limiter: RateLimiter | None = None) -> Bot:
+    """The Bot, every request of it paced and retried (bot/telegram_requests.py). The
+    dispatcher's start-up hook points it at the outbox worker's limiter: one per process."""
     assert settings.bot_token is not None
     session = None
     if settings.telegram_api_url:
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
-    return Bot(
+    bot = Bot(
         settings.bot_token.get_secret_value(),
         session=session,
         # Plain text: customer names and typed values go into messages and must not be parsed.
         default=DefaultBotProperties(parse_mode=None, link_preview_is_disabled=True),
     )
+    pace_requests(bot, limiter or RateLimiter())
+    return bot
 
 
 def create_fsm_storage(settings: Settings) -> BaseStorage:
     if settings.redis_url:
         from aiogram.fsm.storage.redis import RedisStorage
 
-        return RedisStorage.from_url(settings.redis_url)
+        # A time to live, so a conversation left half-way (with a customer's name in its
+        # data) does not stay in Redis for ever.
+        ttl = timedelta(hours=settings.fsm_ttl_hours)
+        return RedisStorage.from_url(settings.redis_url, state_ttl=ttl, data_ttl=ttl)
     return MemoryStorage()
 
 
@@ -90,6 +109,7 @@ def create_dispatcher(
         catalogue=CatalogueService(db),
         shop=ShopService(db),
         feedback=FeedbackService(db),
+        inbox=InboxService(db, settings.zone, settings.owner_ids),
         privacy=PrivacyService(db),
         growth=GrowthService(db),
         scheduler=scheduler,
@@ -103,6 +123,8 @@ def create_dispatcher(
     i18n = create_i18n(settings.default_language)
     # The Bot arrives only with start_polling; on_startup attaches it to the worker.
     dp["delivery"] = DeliveryWorker(db, None, settings, i18n, clock=clock)
+    # The one limiter of the process: outbox sends and every other request share it.
+    dp["limiter"] = dp["delivery"].limiter
     dp["reachability"] = ReachabilityService(db)
     campaigns = CampaignService(db, settings.zone)
     dp["campaigns"] = campaigns
@@ -112,6 +134,8 @@ def create_dispatcher(
     dp["progress"] = CampaignProgress(campaigns, i18n, settings.default_language, clock)
     dp.update.outer_middleware(RoleMiddleware(frozenset(settings.owner_ids)))
     dp.update.outer_middleware(UserLanguageMiddleware(i18n))
+    # Inner, so it sees the matched handler's `once` flag; once here covers every router.
+    dp.callback_query.middleware(OnceMiddleware(OnceService(db), clock))
     register_error_handlers(dp)
     dp.include_routers(*get_routers(settings))
     dp.startup.register(on_startup)
@@ -134,6 +158,9 @@ async def on_startup(
     progress: CampaignProgress,
     clock: Clock,
 ) -> None:
+    # Replies, edits and outbox sends share one budget (the worker's limiter, which a
+    # test may have swapped for a faster one before polling started).
+    pace_requests(bot, delivery.limiter)
     await set_command_menus(bot, settings)
     # AsyncIOScheduler binds to the running loop, so it starts here, not at construction.
     scheduler.start()
@@ -155,15 +182,21 @@ async def on_shutdown(
     log.info("bot stopped")
 
 
-async def run_polling(settings: Settings) -> None:
+async def run_polling(settings: Settings, *, connect_delays: Sequence[float] | None = None) -> None:
+    """Raises StartupError (one line naming the setting to fix) when the bot cannot start."""
     if not settings.owner_ids:
         log.warning("OWNER_IDS is empty: nobody can log sales; see .env.example")
-    db = Database(settings.database_url)
-    await db.migrate()
-    bot = create_bot(settings)
-    dp = create_dispatcher(settings, db)
+    db = await open_database(settings)
     try:
-        await dp.start_polling(bot)
+        dp = create_dispatcher(settings, db)
+        try:
+            bot = create_bot(settings, dp["limiter"])
+        except TokenValidationError:
+            raise StartupError(BAD_TOKEN_FORMAT) from None
+        try:
+            await check_telegram(bot, settings, connect_delays)
+            await dp.start_polling(bot)
+        finally:
+            await bot.session.close()
     finally:
-        await bot.session.close()
         await db.dispose()

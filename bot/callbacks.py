@@ -220,3 +220,43 @@ class SalePoints(CallbackData, prefix="o-pts"):
 
 
 OWNER_CALLBACKS += (SalePoints,)
+
+
+class SaleRepeatConfirm(CallbackData, prefix="o-srep"):
+    """Log a sale although the same one was logged minutes ago (Yes), or drop it (No)."""
+
+    confirmed: bool
+
+
+OWNER_CALLBACKS += (SaleRepeatConfirm,)
+
+
+class SaleFreeVisitConfirm(CallbackData, prefix="o-sfree"):
+    """Log a one-line sale of 0 as a free visit (Yes), or drop it (No)."""
+
+    confirmed: bool
+
+
+OWNER_CALLBACKS += (SaleFreeVisitConfirm,)
+
+
+# --- inbox and promises kept ----------------------------------------------------------------
+
+
+class InboxAnswer(CallbackData, prefix="o-inb"):
+    """ "Answer" under a customer's message copied to the owner."""
+
+    customer_id: int
+
+
+class BirthdayGrant(CallbackData, prefix="o-bdg"):
+    """Give the birthday gift although the birthday was entered too close to the day."""
+
+    customer_id: int
+
+
+OWNER_CALLBACKS += (InboxAnswer, BirthdayGrant)
+
+
+class ResumeOffers(CallbackData, prefix="pvr"):
+    """ "Send me offers again" after /stop."""

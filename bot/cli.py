@@ -84,20 +84,26 @@ def _run(settings: Settings) -> int:
         print(NO_TOKEN, file=sys.stderr)
         return 2
     from bot.app import run_polling
+    from bot.startup import StartupError
 
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_polling(settings))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(run_polling(settings))
+    except StartupError as exc:
+        print(exc, file=sys.stderr)
+        return 1
     return 0
 
 
 async def _migrate(settings: Settings) -> int:
-    from storage.database import Database
+    from bot.startup import StartupError, open_database
 
-    db = Database(settings.database_url)
     try:
-        await db.migrate()
-    finally:
-        await db.dispose()
+        db = await open_database(settings)
+    except StartupError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    await db.dispose()
     print("database is up to date")
     return 0
 
@@ -162,7 +168,8 @@ async def _import(settings: Settings, kind: str, path: Path) -> int:
     db = Database(settings.database_url)
     try:
         await db.migrate()
-        with path.open(encoding="utf-8-sig", newline="") as source:
+        # Binary: import_csv detects UTF-8 (with or without BOM), UTF-16 and Windows-1251.
+        with path.open("rb") as source:
             report = await import_csv(db, kind, source, zone=settings.zone, now=utc_now())
     except ImportFailed as exc:
         print(f"nothing imported: {exc}", file=sys.stderr)

@@ -76,16 +76,14 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _stats(settings: Settings, as_of: date | None, as_json: bool) -> int:
-    from functools import partial
-
-    from bot.i18n import create_i18n, tr_in
+    from bot.i18n import Texts, create_i18n
     from bot.messages import analytics as texts
     from services.analytics import AnalyticsService
     from services.errors import InputError
     from storage.database import Database
 
     i18n = create_i18n(settings.default_language)
-    t = partial(tr_in, i18n, settings.default_language)
+    t = Texts(i18n, settings.default_language)
     db = Database(settings.database_url)
     try:
         await db.migrate()

@@ -16,6 +16,7 @@ CUSTOMER_COMMANDS: Final = (
 )
 
 OWNER_COMMANDS: Final = (
+    ("inbox", "cmd-inbox"),
     ("sale", "cmd-sale"),
     ("sales", "cmd-sales"),
     ("delsale", "cmd-delsale"),

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_core import PydanticUseDefault
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/bot.db"
@@ -47,6 +48,21 @@ class Settings(BaseSettings):
     channel_id: int | None = None
     redis_url: str | None = None
     default_language: Literal["ru", "en"] = "ru"
+    # An unfinished conversation (and the personal data it holds) expires this long after
+    # its last step; Redis enforces it. The in-memory storage is emptied by every restart.
+    fsm_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _trimmed(cls, value: object) -> object:
+        """`TIMEZONE="Europe/Moscow "` is what people paste: surrounding spaces never matter."""
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                raise PydanticUseDefault  # a blank value means "use the default", as empty does
+        return value
 
     @field_validator("owner_ids", mode="before")
     @classmethod

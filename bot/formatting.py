@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.i18n import tr
+from bot.i18n import tr, trn
 from services.dto import CustomerTotals, SaleLine, SaleReceipt, ServiceItem
 from services.money import format_money
+
+
+def format_number(value: float | None, digits: int, language: str) -> str:
+    """A non-money number the reader's way: «1 234,5» in Russian, «1,234.5» in English."""
+    if value is None or not math.isfinite(value):
+        return "—"
+    text = f"{value:,.{digits}f}"
+    if language == "ru":  # a no-break space keeps the number on one line
+        text = text.replace(",", "\u00a0").replace(".", ",")
+    return text
+
+
+def format_percent(share: float | None, digits: int, language: str) -> str:
+    """A share (0.293) as a percentage: «29,3 %» in Russian, «29.3 %» in English."""
+    if share is None:
+        return "—"
+    return format_number(share * 100, digits, language) + "\u00a0%"
 
 
 def local_day(moment: datetime | None, zone: ZoneInfo) -> str:
@@ -65,7 +83,7 @@ def service_card(item: ServiceItem, currency: str) -> str:
         "service-card",
         name=item.name,
         price=format_money(item.price, currency),
-        cycle=tr("service-cycle-days", days=item.cycle_days) if item.cycle_days else tr("none"),
+        cycle=trn("service-cycle-days", item.cycle_days) if item.cycle_days else tr("none"),
         duration=item.duration_minutes,
         status=tr("service-archived") if item.archived else tr("service-active"),
     )

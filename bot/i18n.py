@@ -8,6 +8,7 @@ Babel compiles them in memory at start-up: no build step, no .mo files to keep i
 from __future__ import annotations
 
 import gettext
+from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -65,10 +66,51 @@ def tr(key: str, /, **params: Any) -> str:
     return text.format(**params) if params else text
 
 
+def trn(key: str, n: int, /, **params: Any) -> str:
+    """The text `key` in the form its language uses for the count `n` ({n} is filled in).
+
+    Plural entries in the .po files carry the key as both msgid and msgid_plural; Babel gives
+    Russian its three forms (1 покупка, 2 покупки, 5 покупок) from the catalogue's locale.
+    """
+    i18n = CatalogI18n.get_current(no_error=False)
+    assert i18n is not None
+    return i18n.gettext(key, key, n).format(n=n, **params)
+
+
+def trn_in(i18n: I18n, language: str, key: str, n: int, /, **params: Any) -> str:
+    """`trn` in a given language: for messages to someone other than the sender."""
+    return i18n.gettext(key, key, n, locale=language).format(n=n, **params)
+
+
 def tr_in(i18n: I18n, language: str, key: str, /, **params: Any) -> str:
     """The text `key` in a given language: for messages to someone other than the sender."""
     text = i18n.gettext(key, locale=language)
     return text.format(**params) if params else text
+
+
+@dataclass(frozen=True, slots=True)
+class Texts:
+    """Texts in one language, plain and plural: what report renderers receive as `t`.
+
+    Handlers pass `current_texts()`, the CLI `Texts(i18n, default_language)`; renderers also read
+    `language` to format numbers the reader's way (4,65 in Russian, 4.65 in English).
+    """
+
+    i18n: I18n
+    language: str
+
+    def __call__(self, key: str, /, **params: Any) -> str:
+        return tr_in(self.i18n, self.language, key, **params)
+
+    def plural(self, key: str, n: int, /, **params: Any) -> str:
+        return trn_in(self.i18n, self.language, key, n, **params)
+
+
+def current_texts() -> Texts:
+    """`Texts` in the language of the current update."""
+    i18n = CatalogI18n.get_current(no_error=False)
+    assert i18n is not None
+    return Texts(i18n, i18n.current_locale)
 
 
 class UserLanguageMiddleware(I18nMiddleware):

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aiogram.types import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
+from aiogram.types import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+)
 from aiogram.utils.keyboard import InlineKeyboardBuilder, ReplyKeyboardBuilder
 
 from bot.callbacks import (
@@ -22,7 +27,7 @@ from bot.callbacks import (
     ServiceNew,
     ServiceOpen,
 )
-from bot.i18n import tr
+from bot.i18n import tr, trn
 from services.dto import CustomerCard, SaleLine, ServiceItem
 from services.money import format_money
 
@@ -87,9 +92,7 @@ def apply_code(code: str) -> InlineKeyboardMarkup:
 
 def use_points(points: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.button(
-        text=tr("button-use-points", points=points), callback_data=SalePoints(points=points)
-    )
+    builder.button(text=trn("button-use-points", points), callback_data=SalePoints(points=points))
     builder.button(text=tr("button-no-points"), callback_data=SalePoints(points=0))
     return builder.as_markup()
 
@@ -126,10 +129,18 @@ def confirm_delete(purchase_id: int) -> InlineKeyboardMarkup:
 
 
 def catalogue(services: Sequence[ServiceItem]) -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(
+            text=_cut(item.name), callback_data=ServiceOpen(service_id=item.id).pack()
+        )
+        for item in services
+    ]
+    buttons.append(
+        InlineKeyboardButton(text=tr("button-service-add"), callback_data=ServiceNew().pack())
+    )
     builder = InlineKeyboardBuilder()
-    for item in services:
-        builder.button(text=_cut(item.name), callback_data=ServiceOpen(service_id=item.id))
-    builder.button(text=tr("button-service-add"), callback_data=ServiceNew())
+    # One `add` for all: each `button()` call copies the whole keyboard (slow for hundreds).
+    builder.add(*buttons)
     builder.adjust(1)
     return builder.as_markup()
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.messages import analytics, basic, bookings, growth, retention
+from bot.messages import analytics, basic, bookings, growth, inbox, retention
 from bot.messages.base import RenderContext, Rendered, Renderer
 
 RENDERERS: dict[str, Renderer] = {
@@ -17,6 +17,7 @@ RENDERERS: dict[str, Renderer] = {
     **growth.RENDERERS,
     **bookings.RENDERERS,
     **analytics.RENDERERS,
+    **inbox.RENDERERS,
 }
 
 

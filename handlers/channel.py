@@ -50,7 +50,8 @@ async def approve_and_welcome(
     try:
         await bot.send_message(
             request.user_chat_id,
-            tr("ch-welcome", name=user.first_name),
+            # No gift is promised: the shop has no first-visit gift to give.
+            tr("kw-channel-welcome", name=user.first_name),
             reply_markup=start_button(me.username or "", lead.source),
         )
     except TelegramAPIError as exc:

@@ -7,11 +7,15 @@ from aiogram.filters import StateFilter
 from aiogram.types import CallbackQuery, Message
 
 from bot.i18n import tr
+from bot.roles import IsCustomer
+from handlers.customer import inbox
 
 
 def create_router() -> Router:
     router = Router(name=__name__)
     router.message.register(need_text, ~StateFilter(None), ~F.text)
+    # A customer's words nobody understood are for the owner (commands are not words).
+    router.message.register(inbox.pass_on, IsCustomer(), ~F.text.startswith("/"))
     router.message.register(not_understood)
     router.callback_query.register(stale_button)
     return router

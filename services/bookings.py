@@ -136,12 +136,9 @@ class BookingService:
             )
             if not free:
                 raise SlotTaken(service_id, starts_at)
-            outbox_id = None
-            if ref > 0:
-                message = await repos.outbox.get(ref)
-                # A forged or foreign ref must not tie this booking to someone else's message.
-                if message is not None and message.customer_id == customer.id:
-                    outbox_id = ref
+            outbox_id = ref if ref > 0 else None
+            if outbox_id is not None:
+                await _own_message(repos, customer, outbox_id)
             ends_at = slot_end(starts_at, service.duration_minutes)
             booking = await repos.bookings.add(
                 customer_id=customer.id,
@@ -157,6 +154,16 @@ class BookingService:
             if outbox_id is not None:
                 await repos.outbox.react(outbox_id, "booked", now)
             return await _item(repos, booking.id)
+
+    async def check_button(self, *, telegram_id: int, ref: int, move: int, now: datetime) -> None:
+        """A booking button's links are the presser's own: `ref` the reminder it came on,
+        `move` the booking being moved (0: none). Button data can be forged; others refuse."""
+        async with self._db.reading() as repos:
+            customer = await _registered(repos, telegram_id)
+            if ref > 0:
+                await _own_message(repos, customer, ref)
+            if move > 0:
+                await self._own_active(repos, telegram_id, move, now)
 
     async def reschedule(
         self, *, telegram_id: int, booking_id: int, starts_at: datetime, now: datetime
@@ -294,10 +301,19 @@ class BookingService:
 
 
 async def _registered(repos: Repositories, telegram_id: int) -> Customer:
+    """The customer behind a Telegram id. A row is enough: a customer the owner imported with
+    their Telegram id receives reminders before ever pressing /start, and may use them."""
     customer = await repos.customers.by_telegram_id(telegram_id)
-    if customer is None or customer.registered_at is None:
+    if customer is None:
         raise InputError("error-book-not-registered")
     return customer
+
+
+async def _own_message(repos: Repositories, customer: Customer, outbox_id: int) -> None:
+    """A forged or foreign ref must not act on someone else's message: refuse the press."""
+    message = await repos.outbox.get(outbox_id)
+    if message is None or message.customer_id != customer.id:
+        raise InputError("once-button-not-yours")
 
 
 async def _open_record(repos: Repositories, booking_id: int) -> BookingRecord:

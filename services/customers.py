@@ -6,10 +6,18 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from services.birthdays import SET_BY_CUSTOMER, SET_BY_OWNER
 from services.dto import CustomerCard, CustomerTotals
 from services.errors import InputError
 from services.loyalty import REFERRAL_PREFIX, LedgerLine, ensure_referral_code, ledger
-from services.parsing import MAX_TEXT, Birthday, clean_text, looks_like_phone, parse_phone
+from services.parsing import (
+    MAX_TEXT,
+    Birthday,
+    clean_text,
+    looks_like_phone,
+    parse_phone,
+    strip_controls,
+)
 from storage.database import Database
 from storage.models import Customer
 from storage.repositories import Repositories
@@ -34,7 +42,16 @@ class TelegramPerson:
 
     @property
     def full_name(self) -> str:
-        return " ".join(p for p in (self.first_name, self.last_name) if p)[:MAX_TEXT]
+        """First and last name as one line, without control characters (a NUL breaks SQL)."""
+        joined = " ".join(p for p in (self.first_name, self.last_name) if p)
+        return " ".join(strip_controls(joined).split())[:MAX_TEXT]
+
+    @property
+    def language_code(self) -> str | None:
+        """The base language of Telegram's tag ("sr" for "sr-Latn-RS"), as Customer.language
+        holds it (8 characters) and as the bot picks its texts by."""
+        base = re.split(r"[-_]", (self.language or "").strip(), maxsplit=1)[0].lower()
+        return base if re.fullmatch(r"[a-z]{2,8}", base) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +93,11 @@ class CustomerService:
                         source.removeprefix(REFERRAL_PREFIX)
                     )
                     source = "referral" if referrer else None
+                elif source:
+                    # Imported here: services.growth builds on this module.
+                    from services.growth import source_of_payload
+
+                    source = await source_of_payload(repos, source)
                 row = await add_from_telegram(
                     repos,
                     person,
@@ -112,6 +134,7 @@ class CustomerService:
                 birthday.year,
             )
             me.birthday_set_at = now
+            me.birthday_set_by = SET_BY_CUSTOMER
 
     async def finish_registration(
         self, telegram_id: int, consent: bool, now: datetime
@@ -162,6 +185,7 @@ class CustomerService:
                 birthday.year,
             )
             row.birthday_set_at = now
+            row.birthday_set_by = SET_BY_OWNER
             return CustomerCard.of(row)
 
     async def find_one(self, query: str) -> CustomerCard:
@@ -217,7 +241,7 @@ async def add_from_telegram(
         name=person.full_name or None,
         search_name=fold(person.full_name) or None,
         username=person.username,
-        language=person.language,
+        language=person.language_code,
         created_at=now,
         **extra,
     )
@@ -238,6 +262,7 @@ async def _merge_into_offline(repos: Repositories, offline: Customer, online: Cu
         "consent": online.consent,
         "registered_at": online.registered_at,
         "birthday_set_at": online.birthday_set_at,
+        "birthday_set_by": online.birthday_set_by,
     }
     birthday = (online.birth_day, online.birth_month, online.birth_year)
     source = online.source

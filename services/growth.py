@@ -11,8 +11,11 @@ from services.errors import InputError
 from services.parsing import parse_money
 from services.shop import profile_from
 from storage.database import Database
+from storage.repositories import Repositories
 
 CHANNEL_SOURCE = "channel"  # a join through the channel's own link, or no link at all
+OTHER_SOURCE = "other"  # deep links nobody in the shop made, counted as one source
+_BUILT_IN_SOURCES = frozenset({CHANNEL_SOURCE, OTHER_SOURCE})
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,32}$")  # a source is also a deep-link payload
 
 
@@ -39,6 +42,26 @@ def clean_source(text: str) -> str:
     if not _NAME.match(name) or name.startswith("r_"):
         raise InputError("error-source-name")
     return name
+
+
+async def source_of_payload(repos: Repositories, payload: str) -> str:
+    """The source a /start deep link (not a referral code) is counted under.
+
+    Anyone can open t.me/<bot>?start=<anything>, so if every payload became a source,
+    strangers could fill /sources with junk. A payload keeps its name only when the shop made
+    it: a tracked link (/link), a source with a spend (/spend), a built-in one, or a source
+    some customer already has (the owner's import). Everything else counts as "other". By
+    induction no stranger's payload is ever stored, so "already has" cannot be gamed.
+    """
+    if payload in _BUILT_IN_SOURCES:
+        return payload
+    if await repos.growth.link_by_name(payload) is not None:
+        return payload
+    if f"spend:{payload}" in await repos.settings.all():
+        return payload
+    if await repos.growth.source_in_use(payload):
+        return payload
+    return OTHER_SOURCE
 
 
 class GrowthService:

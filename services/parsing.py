@@ -149,9 +149,19 @@ def parse_birthday(text: str, *, today: date) -> Birthday:
     return Birthday(day=day, month=month, year=year)
 
 
+# C0 and C1 control characters (NUL, escapes) and lone surrogates: PostgreSQL refuses NUL and
+# invalid UTF-8 outright, and none of them belongs in a name a person reads.
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def strip_controls(text: str) -> str:
+    """Text without control characters; tabs and line breaks become spaces."""
+    return _CONTROLS.sub(lambda match: " " if match.group() in "\t\n\r" else "", text)
+
+
 def clean_text(text: str, *, limit: int = MAX_TEXT, error: str = "error-name") -> str:
     """A short single-line label (a name, a service): trimmed, spaces collapsed."""
-    value = " ".join(text.split())
+    value = " ".join(strip_controls(text).split())
     if not value or len(value) > limit or not re.search(r"\w", value):
         raise InputError(error, limit=limit)
     return value
@@ -191,6 +201,9 @@ _AMOUNT_PREFIX = re.compile(
 _PROMO_CODE = re.compile(r"(?:^|\s)([A-Za-z]{2}-[A-Za-z0-9]{6})(?=\s|$)")
 # Points paid at the counter: points:300 (or баллы:300).
 _POINTS = re.compile(r"(?:^|\s)(?:points|pts|баллы):(\d{1,7})(?=\s|$)", re.IGNORECASE)
+_ZERO_AMOUNT = re.compile(
+    r"^0+(?:[.,]0{1,2})?(?:\s*(?:₽|руб\.?|р\.?|rub|rur|\$|€|usd|eur))?$", re.IGNORECASE
+)
 _TRAILING_DATE = re.compile(r"(?:^|\s)(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./]\d{1,2}[./]\d{4})$")
 
 
@@ -227,7 +240,8 @@ def split_sale_command(text: str) -> SaleCommand:
         raise InputError("error-money-format")
     # A trailing separator belongs to no number ("2500, manicure").
     amount_text = amount_match.group(1).rstrip(" ,.")
-    amount = parse_money(amount_text)
+    # 0 is read (a free visit, which the handler confirms); parse_money refuses it elsewhere.
+    amount = 0 if _ZERO_AMOUNT.match(amount_text) else parse_money(amount_text)
     service = rest[len(amount_match.group(1)) :].strip(" ,") or None
     return SaleCommand(
         customer=customer, amount=amount, service=service, day=day, code=code, points=points

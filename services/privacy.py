@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from services.errors import InputError
+from services.inbox import scrub_inbox
 from storage.database import Database
 from storage.outbox import CANCELLED
 
@@ -20,6 +21,14 @@ class PrivacyService:
             if row is None:
                 raise InputError("error-not-registered")
             row.consent = False
+
+    async def resume_offers(self, telegram_id: int) -> None:
+        """Offers and reminders again, after /stop."""
+        async with self._db.transaction() as repos:
+            row = await repos.customers.by_telegram_id(telegram_id)
+            if row is None:
+                raise InputError("error-not-registered")
+            row.consent = True
 
     async def forget(self, telegram_id: int, now: datetime) -> int:
         """Erase who they are; purchases stay, anonymised, so the shop's numbers still add up.
@@ -48,4 +57,8 @@ class PrivacyService:
             row.forgotten_at = now
             # Queued and past messages may carry their name: drop the words, keep the counts.
             await repos.growth.scrub_messages(row.id, cancelled_status=CANCELLED)
-            return row.id
+            await scrub_inbox(repos, row.id)
+            customer_id = row.id
+        # SQLite keeps the rows as they were in its write-ahead log until a checkpoint.
+        await self._db.checkpoint()
+        return customer_id

@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from services.cycles import local_days, personal_cycle
+from services.errors import InputError
 from services.outbox import Outgoing, enqueue
 from services.shop import ShopProfile, profile_from
 from storage.database import Database
@@ -102,6 +103,20 @@ async def queue_followups(
             if await enqueue(repos, message, now) is not None:
                 queued += 1
     return queued
+
+
+async def decline_own(db: Database, telegram_id: int, outbox_id: int, now: datetime) -> None:
+    """ "Not now" pressed by `telegram_id`: honoured only on their own reminder.
+
+    The button's data names an outbox row and can be forged; anyone else's press is refused
+    so nobody can silence another customer's follow-up.
+    """
+    async with db.transaction() as repos:
+        customer = await repos.customers.by_telegram_id(telegram_id)
+        message = await repos.outbox.get(outbox_id) if outbox_id > 0 else None
+        if customer is None or message is None or message.customer_id != customer.id:
+            raise InputError("once-button-not-yours")
+        await repos.outbox.react(outbox_id, "declined", now)
 
 
 async def decline(db: Database, outbox_id: int, now: datetime) -> None:

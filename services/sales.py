@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,6 +20,18 @@ from storage.repositories import Repositories
 # A past sale entered with a date only is placed at local noon: the day is right in any zone.
 _PAST_SALE_TIME = time(12, 0)
 MAX_BACKDATE_DAYS = 366 * 5
+# An owner who saw no receipt (a slow network, a flood limit) types the sale again; the same
+# customer, amount and service within this window is most likely that retry, so it is
+# confirmed first. Longer, and a real second visit the same day would be questioned.
+REPEAT_WINDOW = timedelta(minutes=10)
+
+
+@dataclass(frozen=True, slots=True)
+class RepeatSale:
+    """A sale just like the one being logged, logged a moment ago."""
+
+    purchase_id: int
+    minutes_ago: int
 
 
 class SalesService:
@@ -47,10 +60,17 @@ class SalesService:
         now: datetime,
         code: str | None = None,
         points: int = 0,
+        free_visit: bool = False,
     ) -> SaleReceipt:
-        """Record a sale (with a promo code, points paid) and queue the customer's thank-you."""
-        if amount <= 0:
+        """Record a sale (with a promo code, points paid) and queue the customer's thank-you.
+
+        An amount of 0 is taken only as a confirmed free visit (a warranty fix, a gift): it
+        counts as a visit (cycles, visit counts), not as revenue, and takes no code or points.
+        """
+        if amount < 0 or (amount == 0 and not free_visit):
             raise InputError("error-money-zero")
+        if amount == 0 and (code or points):
+            raise InputError("datafix-free-visit-extras")
         async with self._db.transaction() as repos:
             customer = await repos.customers.get(customer_id)
             if customer is None:
@@ -100,6 +120,39 @@ class SalesService:
                 points_used=points,
                 points_balance=balance,
             )
+
+    async def recent_repeat(
+        self,
+        *,
+        customer_id: int,
+        amount: int,
+        service_id: int | None,
+        day: date | None,
+        now: datetime,
+        points: int = 0,
+        code: str | None = None,
+    ) -> RepeatSale | None:
+        """The same sale (customer, amount as typed, service, day, points paid, with or without
+        a code) logged within REPEAT_WINDOW.
+
+        A different day is a different sale (a past visit entered now), not a retype; so is
+        the same amount paid with other points: the owner is settling a new visit.
+        """
+        wanted_day = day or self.today(now)
+        async with self._db.reading() as repos:
+            rows = await repos.purchases.logged_since(
+                customer_id=customer_id, service_id=service_id, since=now - REPEAT_WINDOW
+            )
+        for row in rows:
+            # What was typed is the price before a promo code and points (a point is one
+            # unit of the currency: 100 minor units) took their part.
+            typed = row.amount + row.discount + row.points_used * 100
+            same_extras = row.points_used == points and (row.discount > 0) == bool(code)
+            local_day = row.purchased_at.astimezone(self._zone).date()
+            if typed == amount and same_extras and local_day == wanted_day:
+                minutes = int((now - row.created_at).total_seconds() // 60)
+                return RepeatSale(row.id, max(minutes, 1))
+        return None
 
     async def active_code(self, customer_id: int, now: datetime) -> tuple[str, int] | None:
         """The customer's usable promo code and its percent, to offer at the counter."""

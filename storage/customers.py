@@ -18,6 +18,21 @@ class CustomerRepository:
     async def get(self, customer_id: int) -> Customer | None:
         return await self._session.get(Customer, customer_id)
 
+    async def lock(self, customer_id: int) -> Customer | None:
+        """The customer's row, locked until the transaction ends, for a check-then-write.
+
+        PostgreSQL takes a row lock (FOR UPDATE), so a second spend waits and then reads the
+        first one's result; SQLite ignores FOR UPDATE but its BEGIN IMMEDIATE already lets
+        one writer at a time in.
+        """
+        rows = await self._session.scalars(
+            select(Customer)
+            .where(Customer.id == customer_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return rows.first()
+
     async def by_telegram_id(self, telegram_id: int) -> Customer | None:
         return await self._one(Customer.telegram_id == telegram_id)
 

@@ -116,6 +116,13 @@ class GrowthRepository:
 
     # --- sources ----------------------------------------------------------------------------
 
+    async def source_in_use(self, source: str) -> bool:
+        """Whether some customer already has this source (one the shop gave, e.g. an import)."""
+        found = await self._session.scalar(
+            select(Customer.id).where(Customer.source == source).limit(1)
+        )
+        return found is not None
+
     async def sources(self) -> Sequence[SourceRow]:
         """Per source: channel subscribers, registered customers, buyers and their revenue."""
         source = func.coalesce(Customer.source, "direct")

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.types import UTCDateTime
@@ -39,6 +49,8 @@ class Customer(Base):
     birth_month: Mapped[int | None] = mapped_column(Integer)
     birth_year: Mapped[int | None] = mapped_column(Integer)
     birthday_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "customer" | "owner" (/birthday, an import): only a customer's own entry waits 30 days.
+    birthday_set_by: Mapped[str | None] = mapped_column(String(8))
     language: Mapped[str | None] = mapped_column(String(8))
     source: Mapped[str | None] = mapped_column(String(64))
     consent: Mapped[bool | None] = mapped_column(Boolean)
@@ -119,6 +131,8 @@ class OutboxMessage(Base):
     not_before: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When it was first tried (set on its first retry): the give-up age counts from here.
+    first_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), index=True)
@@ -266,3 +280,51 @@ class ChannelPost(Base):
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# --- idempotency: buttons that act once (migration 0005) ------------------------------------
+
+
+class OnceClaim(Base):
+    """A button press that was acted on: its chat, message and callback data.
+
+    The primary key is the whole claim, so of two presses of one button (a double tap, two
+    processes) the database lets exactly one insert through; the other is "already done".
+    """
+
+    __tablename__ = "once_claims"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    data: Mapped[str] = mapped_column(String(64), primary_key=True)  # Telegram: ≤ 64 bytes
+    # Old claims can be pruned: a button weeks old is stale anyway.
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+# --- inbox: what customers wrote to the shop and what the owner answered -------------------
+
+
+class InboxMessage(Base):
+    """A customer's message to the shop ("in") or the owner's answer to it ("out").
+
+    The unique (chat, message) pair makes handling a redelivered update a no-op.
+    """
+
+    __tablename__ = "inbox_messages"
+    __table_args__ = (
+        UniqueConstraint("chat_id", "telegram_message_id"),
+        Index("ix_inbox_messages_open", "direction", "answered_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    direction: Mapped[str] = mapped_column(String(8))  # in | out
+    chat_id: Mapped[int] = mapped_column(BigInteger)  # where it was written
+    telegram_message_id: Mapped[int] = mapped_column(BigInteger)
+    content: Mapped[str] = mapped_column(String(16))  # text | photo | voice | … | other
+    text: Mapped[str | None] = mapped_column(Text)  # the text or the caption
+    # The bot's message it answers: a Telegram reply to it, or the latest one before it.
+    about_outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # "in" rows: when the owner answered the conversation; NULL while it waits.
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

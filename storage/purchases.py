@@ -143,6 +143,24 @@ class PurchaseRepository:
         )
         return found is not None
 
+    async def logged_since(
+        self, *, customer_id: int, service_id: int | None, since: datetime
+    ) -> Sequence[Purchase]:
+        """The customer's sales of this service (None: without one) logged at `since` or later,
+        newest first."""
+        rows = await self._session.scalars(
+            select(Purchase)
+            .where(
+                Purchase.customer_id == customer_id,
+                Purchase.service_id.is_(None)
+                if service_id is None
+                else Purchase.service_id == service_id,
+                Purchase.created_at >= since,
+            )
+            .order_by(Purchase.created_at.desc(), Purchase.id.desc())
+        )
+        return rows.all()
+
 
 def _with_names() -> Select[int, int, str | None, str | None, str, int, datetime]:
     """Purchases with the customer's and the service's names, for lists."""

@@ -8,6 +8,8 @@ from storage.bookings import BookingRepository
 from storage.catalogue import CatalogueRepository
 from storage.customers import CustomerRepository
 from storage.growth import GrowthRepository
+from storage.inbox import InboxRepository
+from storage.once import OnceRepository
 from storage.outbox import OutboxRepository
 from storage.purchases import PurchaseRepository
 from storage.retention import RetentionRepository
@@ -24,4 +26,6 @@ class Repositories:
         self.outbox = OutboxRepository(session)
         self.retention = RetentionRepository(session)
         self.growth = GrowthRepository(session)
+        self.inbox = InboxRepository(session)
         self.bookings = BookingRepository(session)
+        self.once = OnceRepository(session)

@@ -41,6 +41,7 @@ class BirthdayRow:
     day: int
     month: int
     set_at: datetime | None
+    set_by: str | None  # "customer" | "owner"; None: entered before this was recorded
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +147,7 @@ class RetentionRepository:
                 Customer.birth_day,
                 Customer.birth_month,
                 Customer.birthday_set_at,
+                Customer.birthday_set_by,
             ).where(
                 *_reachable_with_consent(),  # type: ignore[arg-type]
                 Customer.birth_day.is_not(None),
@@ -160,8 +162,12 @@ class RetentionRepository:
         await self._session.flush()
         return code
 
-    async def promo_code(self, code: str) -> PromoCode | None:
-        rows = await self._session.scalars(select(PromoCode).where(PromoCode.code == code))
+    async def promo_code(self, code: str, *, lock: bool = False) -> PromoCode | None:
+        """A code by its text; `lock` holds its row (FOR UPDATE) until the transaction ends."""
+        query = select(PromoCode).where(PromoCode.code == code)
+        if lock:
+            query = query.with_for_update().execution_options(populate_existing=True)
+        rows = await self._session.scalars(query)
         return rows.first()
 
     async def active_promo_codes(self, customer_id: int, now: datetime) -> Sequence[PromoCode]:

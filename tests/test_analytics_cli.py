@@ -62,7 +62,7 @@ def test_stats_json_keys(shop_dir: Path) -> None:
 def test_stats_text_report(shop_dir: Path) -> None:
     result = run_cli("stats", cwd=shop_dir)
     assert result.returncode == 0, result.stderr
-    assert "Последние 90 дней: 3 покупок" in result.stdout
+    assert "Последние 90 дней: 3 покупки" in result.stdout  # the plural form, not «3 покупок»
 
 
 def test_stats_on_an_empty_shop(tmp_path: Path) -> None:

@@ -113,6 +113,14 @@ def test_locales_have_the_same_ids_and_placeholders() -> None:
     ids = {language: {m.id for m in _catalog(language) if m.id} for language in ("ru", "en")}
     assert ids["ru"] == ids["en"]
     for key in ids["ru"]:
+        if isinstance(key, tuple):  # a plural entry: every form of both languages alike
+            forms = [
+                i18n.gettext(key[0], key[0], n, locale=lang)
+                for lang in ("ru", "en")
+                for n in (1, 2, 5)
+            ]
+            assert len({frozenset(_placeholders(form)) for form in forms}) == 1, key
+            continue
         ru, en = (i18n.gettext(key, locale=lang) for lang in ("ru", "en"))
         assert _placeholders(ru) == _placeholders(en), key
 
@@ -121,16 +129,26 @@ def test_every_text_the_code_uses_exists() -> None:
     import re
 
     used: set[str] = set()
+    plural_used: set[str] = set()
     for folder in ("bot", "handlers", "services"):
         for path in (ROOT / folder).rglob("*.py"):
             source = path.read_text()
             used |= set(re.findall(r'tr(?:_in)?\((?:[a-z_.]+, [a-z_.]+, )?"([a-z0-9-]+)"', source))
+            # plurals: trn("id", n), trn_in(i18n, language, "id", n) and Texts' t.plural("id", n)
+            plural_used |= set(
+                re.findall(r'trn(?:_in)?\((?:[a-z_.]+, [a-z_.]+, )?"([a-z0-9-]+)"', source)
+            )
+            plural_used |= set(re.findall(r'\.plural\(\s*"([a-z0-9-]+)"', source))
             used |= set(re.findall(r'InputError\(\s*"([a-z0-9-]+)"', source))
             used |= set(re.findall(r'error="([a-z0-9-]+)"', source))
             used |= set(re.findall(r'"(cmd-[a-z]+)"', source))
-    known = {m.id for m in _catalog("en") if m.id}
+    catalog = _catalog("en")
+    known = {m.id for m in catalog if isinstance(m.id, str)}
+    plurals = {m.id[0] for m in catalog if isinstance(m.id, tuple)}
     assert used, "the scan found no texts"
-    assert used - known == set()
+    assert used - known == set(), "tr() needs a plain entry"
+    assert plural_used, "the scan found no plural texts"
+    assert plural_used - plurals == set(), "trn() needs a plural entry (msgid_plural)"
 
 
 def _catalog(language: str) -> list[Message]:
@@ -141,8 +159,9 @@ def _catalog(language: str) -> list[Message]:
             for message in read_po(po):
                 if not message.id:  # each file's header
                     continue
-                assert message.id not in ids, f"{message.id} is defined twice"
-                ids.add(message.id)
+                key = message.id[0] if isinstance(message.id, tuple) else message.id
+                assert key not in ids, f"{key} is defined twice"
+                ids.add(key)
                 messages.append(message)
     return messages
 

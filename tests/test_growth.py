@@ -176,6 +176,7 @@ async def test_referral_credit_once_and_both_told(shop: RunningBot) -> None:
     owner = shop.owner
     await owner.send("/sale +79160000602 1000")  # the friend's first purchase
     await owner.send("/sale +79160000602 1000")  # a second one: no second bonus
+    await owner.click("Yes, log another one")  # the same line twice is confirmed first
     await owner.send("/sale +79160000603 1000")
 
     async def told() -> bool:

@@ -89,7 +89,7 @@ async def test_backdated_sale_before_a_later_one_is_first(shop: RunningBot) -> N
         ("/sale #1", "Write it like this"),
         ("/sale #1 ", "Write it like this"),
         ("/sale #1 abc", "I need an amount"),
-        ("/sale #1 0", "more than zero"),
+        ("/sale #1 0", "free visit"),  # asked first (tests/test_data_fixes.py confirms one)
         ("/sale #1 -500", "can't be negative"),
         ("/sale #1 99999999999", "too large"),
         ("/sale #1 2500 Pedicure", "No such service"),

@@ -24,6 +24,10 @@ async def customers_in(app: RunningBot) -> list[Customer]:
 
 async def test_full_registration_with_phone_birthday_and_consent(app: RunningBot) -> None:
     anna = app.user(42, first_name="Anna", username="anna_nails", language_code="ru")
+    async with app.db.transaction() as repos:  # the owner's tracked link (/link insta_promo)
+        await repos.growth.add_link(
+            name="insta_promo", url="https://t.me/+insta_promo", created_at=app.clock.now
+        )
 
     replies = await anna.send("/start insta_promo")
     assert "Поделитесь номером" in replies[-1]["text"]

@@ -104,7 +104,8 @@ async def test_merge_keeps_the_owners_record_and_all_purchases(db: Database) -> 
     sales = SalesService(db, MSK)
     offline = await customers.add_offline("Maria", "+79165554433", NOW)
     await sales.log_sale(customer_id=offline.id, amount=1000, service_id=None, day=None, now=NOW)
-    online = await customers.start(TelegramPerson(77, "Masha", username="masha"), "promo", NOW)
+    # "channel": a source the shop made (a stranger's payload would count as "other")
+    online = await customers.start(TelegramPerson(77, "Masha", username="masha"), "channel", NOW)
     await sales.log_sale(
         customer_id=online.customer.id, amount=500, service_id=None, day=None, now=NOW
     )
@@ -113,7 +114,7 @@ async def test_merge_keeps_the_owners_record_and_all_purchases(db: Database) -> 
     assert merged.id == offline.id
     assert (merged.telegram_id, merged.username, merged.name) == (77, "masha", "Maria")
     assert merged.birthday == Birthday(1, 2)
-    assert merged.source == "promo"
+    assert merged.source == "channel"
     totals = await customers.totals(offline.id)
     assert (totals.visits, totals.total) == (2, 1500)
     assert await customers.card(online.customer.id) is None

@@ -7,9 +7,10 @@ language in the CLI), so the chat and `python -m bot stats` print the same repor
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
+from bot.formatting import format_number
+from bot.i18n import Texts
 from bot.messages.base import RenderContext, Rendered, Renderer
 from services.analytics import (
     AbcReport,
@@ -24,7 +25,8 @@ from services.analytics import (
 from services.money import format_money
 from services.prediction import ModelFit, TooLittleData
 
-Translate = Callable[..., str]
+# Plain texts with t(key, ...), counts with t.plural(key, n), numbers in t.language's way.
+Translate = Texts
 
 
 def winback(payload: dict[str, Any], context: RenderContext) -> Rendered:
@@ -50,14 +52,30 @@ def money(minor: float | None, currency: str) -> str:
     return format_money(round(minor), currency)
 
 
-def number(value: float | None, digits: int = 1) -> str:
-    return "—" if value is None else f"{value:.{digits}f}"
+def number(t: Translate, value: float | None, digits: int = 1) -> str:
+    return format_number(value, digits, t.language)
+
+
+def customers(t: Translate, n: int) -> str:
+    return t.plural("analytics-n-customers", n)
+
+
+def days(t: Translate, value: float | None) -> str:
+    if value is None or not math.isfinite(value):
+        return "—"
+    return t.plural("analytics-n-days", round(value))
+
+
+def significant(t: Translate, value: float) -> str:
+    """A model parameter to three significant digits, with the reader's decimal mark."""
+    text = f"{value:.3g}"
+    return text.replace(".", ",") if t.language == "ru" else text
 
 
 def _period(t: Translate, key: str, period: PeriodSplit, currency: str) -> str:
     return t(
         key,
-        purchases=period.purchases,
+        purchases=t.plural("analytics-n-purchases", period.purchases),
         first=period.first,
         first_share=pct(1 - period.repeat_share if period.repeat_share is not None else None),
         repeat=period.repeat,
@@ -141,25 +159,25 @@ def stats_text(t: Translate, report: StatsReport) -> str:
         _verdict(t, report),
         "",
         t("stats-aov", value=money(report.aov, currency)),
-        t("stats-per-customer", value=number(report.purchases_per_customer, 2)),
-        t("stats-lifespan", days=number(report.lifespan_days, 0)),
+        t("stats-per-customer", value=number(t, report.purchases_per_customer, 2)),
+        t("stats-lifespan", days=days(t, report.lifespan_days)),
         t("stats-ltv", value=money(report.ltv_historical, currency)),
         t(
             "stats-clv-formula",
             value=money(report.clv_formula, currency),
             aov=money(report.aov, currency),
-            per_customer=number(report.purchases_per_customer, 2),
+            per_customer=number(t, report.purchases_per_customer, 2),
             cac=money(s.cac_effective, currency),
             margin=s.margin_percent,
         ),
         predicted,
         t(
             "stats-abc-short",
-            a=a.customers,
+            a=customers(t, a.customers),
             a_share=pct(a.revenue_share),
-            b=b.customers,
+            b=customers(t, b.customers),
             b_share=pct(b.revenue_share),
-            c=c.customers,
+            c=customers(t, c.customers),
             c_share=pct(c.revenue_share),
         ),
         "",
@@ -179,7 +197,7 @@ def abc_text(t: Translate, report: AbcReport, currency: str) -> str:
         t(
             "abc-class",
             name=k.name,
-            customers=k.customers,
+            customers=customers(t, k.customers),
             customer_share=pct(k.customer_share),
             revenue=money(k.revenue, currency),
             revenue_share=pct(k.revenue_share),
@@ -224,20 +242,20 @@ def predicted_text(t: Translate, report: PredictionReport) -> str:
             "predicted-summary",
             customers=len(outcome.customer_ids),
             repeat=outcome.repeat_buyers,
-            purchases=number(report.expected_purchases_total, 0),
+            purchases=number(t, report.expected_purchases_total, 0),
             clv=money(report.clv_total, report.currency),
             mean=money(outcome.mean_clv, report.currency),
             margin=report.margin_percent,
         ),
         t(
             "predicted-params",
-            r=f"{bg.r:.3g}",
-            alpha=f"{bg.alpha:.3g}",
-            a=f"{bg.a:.3g}",
-            b=f"{bg.b:.3g}",
-            p=f"{gg.p:.3g}",
-            q=f"{gg.q:.3g}",
-            gamma=f"{gg.gamma:.3g}",
+            r=significant(t, bg.r),
+            alpha=significant(t, bg.alpha),
+            a=significant(t, bg.a),
+            b=significant(t, bg.b),
+            p=significant(t, gg.p),
+            q=significant(t, gg.q),
+            gamma=significant(t, gg.gamma),
         ),
         "",
         t("predicted-top"),
@@ -248,7 +266,7 @@ def predicted_text(t: Translate, report: PredictionReport) -> str:
             id=row.customer_id,
             name=row.name or "—",
             alive=pct(row.p_alive),
-            purchases=number(row.expected_purchases, 2),
+            purchases=number(t, row.expected_purchases, 2),
             value=money(row.expected_value, report.currency),
             clv=money(row.clv, report.currency),
         )
@@ -268,8 +286,8 @@ def at_risk_text(t: Translate, rows: list[AtRiskCustomer], currency: str) -> str
             name=row.name or "—",
             value=money(row.value, currency),
             alive=pct(row.p_alive),
-            days=row.days_since_last,
-            cycle=number(row.cycle_days, 0),
+            days=days(t, row.days_since_last),
+            cycle=days(t, row.cycle_days),
         )
         + ("" if row.reachable else " " + t("at-risk-unreachable"))
         for row in rows

@@ -18,6 +18,8 @@ class Rendered:
     text: str
     markup: InlineKeyboardMarkup | None = None
     photo: str | None = None  # a file_id or URL; then `text` is the caption
+    # (chat id, message id) of a message to copy as it is; then `text` is not sent
+    copy_from: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)

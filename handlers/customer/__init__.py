@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers.customer import booking, privacy, profile, registration, retention
+from handlers.customer import booking, inbox, privacy, profile, registration, retention
 
 
 def create_router() -> Router:
@@ -13,6 +13,8 @@ def create_router() -> Router:
         profile.create_router(),
         privacy.create_router(),
         retention.create_router(),
+        # After the rating's own question, before forms: a reply to the bot goes to the owner.
+        inbox.create_router(),
         booking.create_router(),
         registration.create_router(),
     )

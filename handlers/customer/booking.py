@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from aiogram import Bot, Router
+from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -25,6 +25,7 @@ from bot.messages.bookings import (
     from_minutes,
     when_label,
 )
+from bot.once import ONCE, ReleasePress
 from services.bookings import AlreadyBooked, BookingItem, BookingService, SlotTaken
 from services.catalogue import CatalogueService
 from services.customers import CustomerService
@@ -52,8 +53,14 @@ def create_router() -> Router:
     router.message.register(book_command, Command("book"))
     router.callback_query.register(pick_service, BookOther.filter())
     router.callback_query.register(pick_day, BookDay.filter())
-    router.callback_query.register(pick_slot, BookSlot.filter())
-    router.callback_query.register(pick_new_time, BookMove.filter())
+    # A slot acts once; a slot that was taken meanwhile releases its press (see pick_slot).
+    router.callback_query.register(pick_slot, BookSlot.filter(), flags=ONCE)
+    router.callback_query.register(pick_new_time, BookMove.filter(), flags=ONCE)
+    # I'll come and Cancel act once each (the booking's status refuses the other after a
+    # cancel with its own words); Reschedule only opens the days again, as often as wanted.
+    router.callback_query.register(
+        booking_action, BookingAction.filter(F.action.in_({"confirm", "cancel"})), flags=ONCE
+    )
     router.callback_query.register(booking_action, BookingAction.filter())
     return router
 
@@ -71,8 +78,8 @@ async def book_command(
     clock: Clock,
 ) -> None:
     assert message.from_user is not None
-    card = await customers.card_by_telegram(message.from_user.id)
-    if card is None or not card.registered:
+    # A customer row is enough (an imported customer may never have pressed /start).
+    if await customers.card_by_telegram(message.from_user.id) is None:
         await message.answer(tr("bk-not-registered"))
         return
     services = await catalogue.active()
@@ -115,7 +122,6 @@ def _cut(text: str) -> str:
 async def pick_service(
     query: CallbackQuery,
     callback_data: BookOther,
-    customers: CustomerService,
     catalogue: CatalogueService,
     bookings: BookingService,
     db: Database,
@@ -124,7 +130,9 @@ async def pick_service(
 ) -> None:
     """A service was chosen (in /book, or "another time" on a reminder): offer the days."""
     now = clock()
-    await _require_registered(query, customers)
+    await bookings.check_button(
+        telegram_id=query.from_user.id, ref=callback_data.ref, move=0, now=now
+    )
     service = await _active_service(catalogue, callback_data.service_id)
     existing = next(
         (b for b in await bookings.upcoming(query.from_user.id, now) if b.service.id == service.id),
@@ -141,14 +149,16 @@ async def pick_service(
 async def pick_day(
     query: CallbackQuery,
     callback_data: BookDay,
-    customers: CustomerService,
     catalogue: CatalogueService,
+    bookings: BookingService,
     db: Database,
     settings: Settings,
     clock: Clock,
 ) -> None:
     now = clock()
-    await _require_registered(query, customers)
+    await bookings.check_button(
+        telegram_id=query.from_user.id, ref=callback_data.ref, move=callback_data.move, now=now
+    )
     service = await _active_service(catalogue, callback_data.service_id)
     await query.answer()
     message = _message_of(query)
@@ -202,6 +212,7 @@ async def pick_slot(
     settings: Settings,
     i18n: I18n,
     clock: Clock,
+    release_press: ReleasePress | None = None,
 ) -> None:
     """One tap books the slot; the loser of a race gets fresh slots."""
     now = clock()
@@ -219,10 +230,12 @@ async def pick_slot(
             source="rebook" if callback_data.ref else "book",
         )
     except SlotTaken as taken:
+        await _nothing_done(release_press)
         await query.answer()
         await _offer_fresh(message, db, taken, settings, now, ref=callback_data.ref)
         return
     except AlreadyBooked as already:
+        await _nothing_done(release_press)
         await query.answer()
         await _offer_existing(message, already.booking, settings)
         return
@@ -246,6 +259,7 @@ async def pick_new_time(
     settings: Settings,
     i18n: I18n,
     clock: Clock,
+    release_press: ReleasePress | None = None,
 ) -> None:
     now = clock()
     message = _message_of(query)
@@ -263,6 +277,7 @@ async def pick_new_time(
             now=now,
         )
     except SlotTaken as taken:
+        await _nothing_done(release_press)
         await query.answer()
         await _offer_fresh(message, db, taken, settings, now, ref=0)
         return
@@ -324,6 +339,12 @@ async def booking_action(
 
 
 # --- pieces ----------------------------------------------------------------------------------
+
+
+async def _nothing_done(release_press: ReleasePress | None) -> None:
+    """The tap booked nothing: the same button may be tried again later."""
+    if release_press is not None:
+        await release_press()
 
 
 async def _offer_days(
@@ -407,12 +428,6 @@ def _slot_data(service_id: int, slot: datetime, ref: int, move: int) -> BookSlot
 
 def _moment(minutes: int) -> datetime | None:
     return from_minutes(minutes) if 0 < minutes < MAX_MINUTES else None
-
-
-async def _require_registered(query: CallbackQuery, customers: CustomerService) -> None:
-    card = await customers.card_by_telegram(query.from_user.id)
-    if card is None or not card.registered:
-        raise InputError("error-book-not-registered")
 
 
 async def _active_service(catalogue: CatalogueService, service_id: int) -> ServiceItem:

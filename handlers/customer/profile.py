@@ -8,7 +8,7 @@ from aiogram.types import Message
 
 from bot.config import Settings
 from bot.formatting import customer_totals
-from bot.i18n import tr
+from bot.i18n import tr, trn
 from services.customers import CustomerService
 from services.shop import ShopService
 
@@ -48,5 +48,5 @@ async def me_handler(
     ]
     me = await bot.me()
     link = f"https://t.me/{me.username}?start={loyalty.referral_code}"
-    lines.append(tr("me-referral", link=link, bonus=profile.referral_bonus))
+    lines.append(trn("me-referral", profile.referral_bonus, link=link))
     await message.answer("\n".join(lines))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
@@ -13,12 +13,15 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import I18n
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot import keyboards
-from bot.callbacks import ConsentChoice
+from bot.callbacks import BirthdayGrant, ConsentChoice
 from bot.config import Settings
 from bot.filters import ANSWER
 from bot.i18n import tr, tr_in
+from bot.once import ONCE_PER_MESSAGE
+from services.birthday_gift import too_close
 from services.customers import CustomerService, TelegramPerson
 from services.dto import CustomerCard
 from services.parsing import parse_birthday
@@ -41,7 +44,7 @@ def create_router() -> Router:
     router.message.register(skip_birthday, Registration.birthday, F.text.func(_is_skip))
     router.message.register(process_birthday, Registration.birthday, ANSWER)
     router.message.register(ask_for_text, Registration.birthday)
-    router.callback_query.register(process_consent, ConsentChoice.filter())
+    router.callback_query.register(process_consent, ConsentChoice.filter(), flags=ONCE_PER_MESSAGE)
     router.message.register(ask_for_consent_button, Registration.consent)
     return router
 
@@ -105,7 +108,8 @@ async def ask_for_button(message: Message) -> None:
 
 async def _ask_birthday(message: Message, state: FSMContext) -> None:
     await state.set_state(Registration.birthday)
-    await message.answer(tr("ask-birthday"), reply_markup=keyboards.skip_only())
+    # No gift is promised here: it needs consent and enough notice (see services/birthday_gift).
+    await message.answer(tr("kw-ask-birthday"), reply_markup=keyboards.skip_only())
 
 
 async def process_birthday(
@@ -119,8 +123,11 @@ async def process_birthday(
     now = clock()
     birthday = parse_birthday(message.text, today=now.astimezone(settings.zone).date())
     await customers.set_birthday(message.from_user.id, birthday, now)
+    # Too close to the day earns no gift this year: say so now rather than stay silent.
+    late = too_close(now.astimezone(settings.zone).date(), birthday.day, birthday.month)
     await message.answer(
-        tr("birthday-saved", birthday=birthday.as_text()), reply_markup=ReplyKeyboardRemove()
+        tr("kw-birthday-saved-late" if late else "birthday-saved", birthday=birthday.as_text()),
+        reply_markup=ReplyKeyboardRemove(),
     )
     await _ask_consent(message, state)
 
@@ -158,14 +165,20 @@ async def process_consent(
     )
     await state.clear()
     await query.answer()
-    done = tr("registered-consent-yes" if callback_data.agree else "registered-consent-no")
+    if result.completed_now:
+        done = tr("registered-consent-yes" if callback_data.agree else "registered-consent-no")
+    else:  # an old consent button pressed by someone long registered: say what changed
+        done = tr("kw-offers-resumed" if callback_data.agree else "kw-offers-stopped")
     if isinstance(query.message, Message):
         await query.message.edit_text(done)
     if result.completed_now:
-        await _tell_owners(bot, settings, i18n, result.customer)
+        today = clock().astimezone(settings.zone).date()
+        await _tell_owners(bot, settings, i18n, result.customer, today)
 
 
-async def _tell_owners(bot: Bot, settings: Settings, i18n: I18n, card: CustomerCard) -> None:
+async def _tell_owners(
+    bot: Bot, settings: Settings, i18n: I18n, card: CustomerCard, today: date
+) -> None:
     text = tr_in(
         i18n,
         settings.default_language,
@@ -174,8 +187,21 @@ async def _tell_owners(bot: Bot, settings: Settings, i18n: I18n, card: CustomerC
         source=card.source or "—",
         consent=tr_in(i18n, settings.default_language, "yes" if card.consent else "no"),
     )
+    markup = None
+    birthday = card.birthday
+    if card.consent and birthday and too_close(today, birthday.day, birthday.month):
+        # No gift by the rule; the owner decides whether to give it anyway.
+        text += "\n" + tr_in(
+            i18n, settings.default_language, "kw-owner-birthday-late", birthday=birthday.as_text()
+        )
+        builder = InlineKeyboardBuilder()
+        builder.button(
+            text=tr_in(i18n, settings.default_language, "kw-button-grant-gift"),
+            callback_data=BirthdayGrant(customer_id=card.id),
+        )
+        markup = builder.as_markup()
     for owner_id in settings.owner_ids:
         try:
-            await bot.send_message(owner_id, text)
+            await bot.send_message(owner_id, text, reply_markup=markup)
         except TelegramAPIError as exc:  # an owner who never opened the bot cannot be told
             log.warning("could not tell owner %s about customer %s: %s", owner_id, card.id, exc)

@@ -17,8 +17,9 @@ from bot.callbacks import RateVisit, RebookDecline
 from bot.config import Settings
 from bot.filters import ANSWER
 from bot.i18n import tr, tr_in
+from bot.once import ONCE_PER_MESSAGE
 from services.feedback import FeedbackService, RatingResult
-from services.rebooking import decline
+from services.rebooking import decline_own
 from storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -30,8 +31,9 @@ class LowRating(StatesGroup):
 
 def create_router() -> Router:
     router = Router(name=__name__)
-    router.callback_query.register(decline_reminder, RebookDecline.filter())
-    router.callback_query.register(rate_visit, RateVisit.filter())
+    router.callback_query.register(decline_reminder, RebookDecline.filter(), flags=ONCE_PER_MESSAGE)
+    # One rating per question: five stars are one choice.
+    router.callback_query.register(rate_visit, RateVisit.filter(), flags=ONCE_PER_MESSAGE)
     router.message.register(explain_low_rating, LowRating.reason, ANSWER)
     router.message.register(ask_for_words, LowRating.reason, ~F.text)
     return router
@@ -43,7 +45,7 @@ async def decline_reminder(
     db: Database,
     clock: Callable[[], datetime],
 ) -> None:
-    await decline(db, callback_data.ref, clock())
+    await decline_own(db, query.from_user.id, callback_data.ref, clock())
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)

@@ -10,9 +10,11 @@ from aiogram.types import Message, ReplyKeyboardRemove
 from bot.i18n import tr
 from bot.roles import IsOwner
 from handlers.owner import (
+    birthday_gift,
     catalogue,
     customers,
     growth,
+    inbox,
     posts,
     promo,
     sales,
@@ -27,6 +29,8 @@ def create_router() -> Router:
     for observer in (router.message, router.callback_query):
         observer.filter(IsOwner())
     router.message.register(owner_start, CommandStart(), StateFilter("*"))
+    # First: a reply to a copied customer message is an answer, even inside another form.
+    router.include_router(inbox.create_router())
     router.include_routers(
         sales.create_router(), customers.create_router(), catalogue.create_router()
     )
@@ -36,6 +40,7 @@ def create_router() -> Router:
     router.include_router(posts.create_router())
     router.include_router(schedule.create_router())
     router.include_router(stats.create_router())
+    router.include_router(birthday_gift.create_router())
     return router
 
 

@@ -15,6 +15,7 @@ from bot import formatting, keyboards
 from bot.callbacks import ServiceArchive, ServiceEdit, ServiceNew, ServiceOpen
 from bot.filters import ANSWER
 from bot.i18n import tr
+from bot.long_text import answer_long
 from services.catalogue import CatalogueService
 from services.errors import InputError
 from services.parsing import clean_text, parse_money, parse_optional_days, parse_whole
@@ -56,7 +57,7 @@ def parse_duration(text: str) -> int:
 async def list_services(message: Message, catalogue: CatalogueService) -> None:
     services = await catalogue.active()
     text = tr("services-header") if services else tr("services-empty")
-    await message.answer(text, reply_markup=keyboards.catalogue(services))
+    await answer_long(message, text, reply_markup=keyboards.catalogue(services))
 
 
 async def add_service_command(

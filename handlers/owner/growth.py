@@ -10,7 +10,9 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
 from bot.config import Settings
-from bot.i18n import tr
+from bot.formatting import format_number
+from bot.i18n import current_texts, tr
+from bot.long_text import answer_long
 from services.errors import InputError
 from services.growth import GrowthService
 from services.money import format_money
@@ -36,7 +38,7 @@ async def link_command(
     if not command.args:
         links = await growth.links()
         lines = [tr("gr-links-header")] + [f"{name}: {url}" for name, url in links]
-        await message.answer("\n".join(lines) if links else tr("gr-links-empty"))
+        await answer_long(message, "\n".join(lines) if links else tr("gr-links-empty"))
         return
     if settings.channel_id is None:
         raise InputError("error-no-channel")
@@ -63,11 +65,11 @@ async def sources_command(message: Message, growth: GrowthService, shop: ShopSer
             buyers=row.buyers,
             revenue=format_money(row.revenue, currency),
             spend=format_money(row.spend, currency) if row.spend else "—",
-            ratio=f"{row.ltv_to_cac:.2f}" if row.ltv_to_cac is not None else "—",
+            ratio=format_number(row.ltv_to_cac, 2, current_texts().language),
         )
         for row in reports
     ]
-    await message.answer("\n".join(lines))
+    await answer_long(message, "\n".join(lines))
 
 
 async def spend_command(

@@ -9,13 +9,15 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import PostButton, PostCancel, PostNow
 from bot.config import Settings
 from bot.filters import ANSWER
 from bot.i18n import tr
+from bot.long_text import answer_long
+from bot.once import ONCE
 from services.campaigns import check_text
 from services.channel_posts import ChannelPostService, PostInfo, parse_publish_time
 from services.errors import InputError
@@ -33,9 +35,9 @@ def create_router() -> Router:
     router.message.register(list_posts, Command("posts"))
     router.message.register(process_content, PostForm.content, ANSWER | F.photo)
     router.callback_query.register(process_button, PostButton.filter(), PostForm.button)
-    router.callback_query.register(publish_now, PostNow.filter(), PostForm.when)
+    router.callback_query.register(publish_now, PostNow.filter(), PostForm.when, flags=ONCE)
     router.message.register(process_when, PostForm.when, ANSWER)
-    router.callback_query.register(cancel_post, PostCancel.filter())
+    router.callback_query.register(cancel_post, PostCancel.filter(), flags=ONCE)
     return router
 
 
@@ -131,14 +133,20 @@ async def list_posts(message: Message, posts: ChannelPostService, settings: Sett
         return
     builder = InlineKeyboardBuilder()
     lines = [tr("posts-header")]
+    buttons = []
     for post in upcoming:
         preview = (post.text or "📷")[:40]
         lines.append(tr("posts-line", id=post.id, when=_local(post, settings), preview=preview))
-        builder.button(
-            text=tr("posts-cancel", id=post.id), callback_data=PostCancel(post_id=post.id)
+        buttons.append(
+            InlineKeyboardButton(
+                text=tr("posts-cancel", id=post.id),
+                callback_data=PostCancel(post_id=post.id).pack(),
+            )
         )
+    # One `add` for all: each `button()` call copies the whole keyboard (slow for hundreds).
+    builder.add(*buttons)
     builder.adjust(2)
-    await message.answer("\n".join(lines), reply_markup=builder.as_markup())
+    await answer_long(message, "\n".join(lines), reply_markup=builder.as_markup())
 
 
 async def cancel_post(

@@ -19,7 +19,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import PromoConfirm, PromoSegment
 from bot.filters import ANSWER
-from bot.i18n import tr
+from bot.i18n import tr, trn
+from bot.once import ONCE
 from services.campaigns import CampaignService, Segment, check_text, segment_of
 from services.catalogue import CatalogueService
 from services.errors import InputError
@@ -41,7 +42,9 @@ def create_router() -> Router:
     router.message.register(process_content, PromoForm.content, ANSWER | F.photo)
     router.callback_query.register(process_segment, PromoSegment.filter(), PromoForm.segment)
     router.message.register(process_value, PromoForm.value, ANSWER)
-    router.callback_query.register(process_confirm, PromoConfirm.filter(), PromoForm.confirm)
+    router.callback_query.register(
+        process_confirm, PromoConfirm.filter(), PromoForm.confirm, flags=ONCE
+    )
     return router
 
 
@@ -135,7 +138,7 @@ async def _preview(
     await state.update_data(segment_kind=segment.kind, segment_value=segment.value)
     await state.set_state(PromoForm.confirm)
     data = await state.get_data()
-    await message.answer(tr("promo-preview-header", count=len(recipients)))
+    await message.answer(trn("promo-preview-header", len(recipients)))
     if data.get("photo"):
         await bot.send_photo(message.chat.id, data["photo"], caption=data.get("text") or None)
     else:

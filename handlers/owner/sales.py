@@ -4,27 +4,33 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot import formatting, keyboards
 from bot.callbacks import (
     SaleApplyCode,
     SaleDelete,
     SaleDeleteConfirm,
+    SaleFreeVisitConfirm,
     SalePickAmount,
     SalePickCustomer,
     SalePickDay,
     SalePickService,
     SalePoints,
+    SaleRepeatConfirm,
 )
 from bot.config import Settings
 from bot.filters import ANSWER
 from bot.i18n import tr
+from bot.long_text import answer_long
+from bot.once import ONCE_PER_MESSAGE
 from services.catalogue import CatalogueService
 from services.customers import CustomerService
 from services.errors import InputError
@@ -40,6 +46,8 @@ class SaleForm(StatesGroup):
     code = State()
     points = State()
     day = State()
+    repeat = State()  # a one-line sale just like one logged minutes ago: log it too?
+    free_visit = State()  # a one-line sale of 0: a free visit?
 
 
 def create_router() -> Router:
@@ -52,15 +60,33 @@ def create_router() -> Router:
     router.callback_query.register(process_service_pick, SalePickService.filter(), SaleForm.service)
     router.message.register(process_amount, SaleForm.amount, ANSWER)
     router.callback_query.register(process_amount_pick, SalePickAmount.filter(), SaleForm.amount)
-    router.callback_query.register(process_code_choice, SaleApplyCode.filter(), SaleForm.code)
-    router.callback_query.register(process_points_pick, SalePoints.filter(), SaleForm.points)
+    # Each step of the form is one choice on its own message: a double tap acts once.
+    router.callback_query.register(
+        process_code_choice, SaleApplyCode.filter(), SaleForm.code, flags=ONCE_PER_MESSAGE
+    )
+    router.callback_query.register(
+        process_points_pick, SalePoints.filter(), SaleForm.points, flags=ONCE_PER_MESSAGE
+    )
     router.message.register(process_points, SaleForm.points, ANSWER)
     router.message.register(process_day, SaleForm.day, ANSWER)
-    router.callback_query.register(process_day_pick, SalePickDay.filter(), SaleForm.day)
+    router.callback_query.register(
+        process_day_pick, SalePickDay.filter(), SaleForm.day, flags=ONCE_PER_MESSAGE
+    )
+    router.callback_query.register(
+        confirm_repeat, SaleRepeatConfirm.filter(), SaleForm.repeat, flags=ONCE_PER_MESSAGE
+    )
+    router.callback_query.register(
+        confirm_free_visit,
+        SaleFreeVisitConfirm.filter(),
+        SaleForm.free_visit,
+        flags=ONCE_PER_MESSAGE,
+    )
     router.message.register(list_sales, Command("sales"))
     router.message.register(delete_command, Command("delsale"))
     router.callback_query.register(ask_delete, SaleDelete.filter())
-    router.callback_query.register(confirm_delete, SaleDeleteConfirm.filter())
+    router.callback_query.register(
+        confirm_delete, SaleDeleteConfirm.filter(), flags=ONCE_PER_MESSAGE
+    )
     return router
 
 
@@ -88,14 +114,135 @@ async def sale_command(
         if parsed.day
         else None
     )
-    sale = await sales.log_sale(
+    service_id = service.id if service else None
+    pending: dict[str, Any] = {
+        "customer_id": card.id,
+        "amount": parsed.amount,
+        "service_id": service_id,
+        "day": day.isoformat() if day else None,
+        "code": parsed.code,
+        "points": parsed.points,
+    }
+    if parsed.amount == 0:
+        if parsed.code or parsed.points:
+            raise InputError("datafix-free-visit-extras")
+        # 0 is a typo as often as a warranty fix: it is logged only once confirmed.
+        await state.set_state(SaleForm.free_visit)
+        await state.set_data({"pending": pending})
+        await message.answer(
+            tr("datafix-free-visit-ask", customer=card.label),
+            reply_markup=_free_visit_keyboard(),
+        )
+        return
+    repeat = await sales.recent_repeat(
         customer_id=card.id,
         amount=parsed.amount,
-        service_id=service.id if service else None,
+        service_id=service_id,
         day=day,
         now=now,
+        points=parsed.points or 0,
         code=parsed.code,
-        points=parsed.points,
+    )
+    if repeat is not None:
+        # Most likely the owner saw no receipt and typed it again: ask before a second sale.
+        await state.set_state(SaleForm.repeat)
+        await state.set_data({"pending": pending})
+        await message.answer(
+            tr("once-sale-repeat-ask", minutes=repeat.minutes_ago, id=repeat.purchase_id),
+            reply_markup=_repeat_keyboard(),
+        )
+        return
+    await _log_pending(message, state, pending, sales, shop, settings, now)
+
+
+def _repeat_keyboard() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=tr("once-sale-repeat-yes"), callback_data=SaleRepeatConfirm(confirmed=True))
+    builder.button(text=tr("once-sale-repeat-no"), callback_data=SaleRepeatConfirm(confirmed=False))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+async def confirm_repeat(
+    query: CallbackQuery,
+    callback_data: SaleRepeatConfirm,
+    state: FSMContext,
+    sales: SalesService,
+    shop: ShopService,
+    settings: Settings,
+    clock: Callable[[], datetime],
+) -> None:
+    await _settle_question(
+        query, callback_data.confirmed, "once-sale-repeat-kept", {}, state, sales, shop, settings,
+        clock,
+    )  # fmt: skip
+
+
+def _free_visit_keyboard() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for confirmed, text in ((True, "datafix-free-visit-yes"), (False, "datafix-free-visit-no")):
+        builder.button(text=tr(text), callback_data=SaleFreeVisitConfirm(confirmed=confirmed))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+async def confirm_free_visit(
+    query: CallbackQuery,
+    callback_data: SaleFreeVisitConfirm,
+    state: FSMContext,
+    sales: SalesService,
+    shop: ShopService,
+    settings: Settings,
+    clock: Callable[[], datetime],
+) -> None:
+    await _settle_question(
+        query, callback_data.confirmed, "datafix-free-visit-dropped", {"free_visit": True}, state,
+        sales, shop, settings, clock,
+    )  # fmt: skip
+
+
+async def _settle_question(
+    query: CallbackQuery,
+    confirmed: bool,
+    dropped_text: str,
+    extra: dict[str, Any],
+    state: FSMContext,
+    sales: SalesService,
+    shop: ShopService,
+    settings: Settings,
+    clock: Callable[[], datetime],
+) -> None:
+    """Yes logs the sale waiting in the conversation (with `extra`); No drops it."""
+    await query.answer()
+    assert isinstance(query.message, Message)
+    pending = (await state.get_data())["pending"]
+    if not confirmed:
+        await state.clear()
+        await query.message.edit_text(tr(dropped_text))
+        return
+    await query.message.edit_reply_markup(reply_markup=None)
+    await _log_pending(query.message, state, {**pending, **extra}, sales, shop, settings, clock())
+
+
+async def _log_pending(
+    message: Message,
+    state: FSMContext,
+    pending: dict[str, Any],
+    sales: SalesService,
+    shop: ShopService,
+    settings: Settings,
+    now: datetime,
+) -> None:
+    """Log a one-line sale from its parsed parts (kept in the form while it is confirmed)."""
+    sale = await sales.log_sale(
+        customer_id=pending["customer_id"],
+        amount=pending["amount"],
+        service_id=pending["service_id"],
+        day=date.fromisoformat(pending["day"]) if pending["day"] else None,
+        now=now,
+        code=pending["code"],
+        points=pending["points"],
+        free_visit=pending.get("free_visit", False),
     )
     await state.clear()
     currency = (await shop.profile()).currency
@@ -331,7 +478,7 @@ async def list_sales(
         [tr("sales-header")]
         + [formatting.sale_line(line, currency, settings.zone) for line in lines]
     )
-    await message.answer(text, reply_markup=keyboards.recent_sales(lines))
+    await answer_long(message, text, reply_markup=keyboards.recent_sales(lines))
 
 
 async def delete_command(message: Message, command: CommandObject) -> None:

@@ -9,7 +9,7 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot import formatting
@@ -23,7 +23,9 @@ from bot.callbacks import (
 from bot.config import Settings
 from bot.filters import ANSWER
 from bot.i18n import tr
+from bot.long_text import answer_long
 from bot.messages.bookings import day_label
+from bot.once import ONCE
 from services.bookings import BOOKED, BookingItem, BookingService
 from services.dto import SaleReceipt
 from services.errors import InputError
@@ -55,8 +57,8 @@ def create_router() -> Router:
     router.message.register(process_day_hours, HoursForm.day, ANSWER)
     router.message.register(today_command, Command("today"))
     router.callback_query.register(show_day, OwnerDayView.filter())
-    router.callback_query.register(mark_done, OwnerBookingDone.filter())
-    router.callback_query.register(mark_no_show, OwnerBookingNoShow.filter())
+    router.callback_query.register(mark_done, OwnerBookingDone.filter(), flags=ONCE)
+    router.callback_query.register(mark_no_show, OwnerBookingNoShow.filter(), flags=ONCE)
     router.callback_query.register(ask_amount, OwnerSaleAmount.filter())
     router.message.register(process_amount, AmountForm.amount, ANSWER)
     return router
@@ -136,7 +138,7 @@ async def _show_week(
     if blocks:
         parts += ["", tr("bk-hours-blocks"), *(_block_line(b, settings) for b in blocks)]
     parts += ["", tr("bk-hours-help")]
-    await message.answer("\n".join(parts), reply_markup=_weekdays_keyboard())
+    await answer_long(message, "\n".join(parts), reply_markup=_weekdays_keyboard())
 
 
 def _week_text(week: Week) -> str:
@@ -188,7 +190,7 @@ async def today_command(
         raise InputError("error-date-format")
     day = parse_day(args, today=today) if args else today
     text, markup = await _day_view(bookings, settings, day)
-    await message.answer(text, reply_markup=markup)
+    await answer_long(message, text, reply_markup=markup)
 
 
 async def show_day(
@@ -199,7 +201,7 @@ async def show_day(
     text, markup = await _day_view(bookings, settings, date.fromordinal(callback_data.day))
     await query.answer()
     assert isinstance(query.message, Message)
-    await query.message.answer(text, reply_markup=markup)
+    await answer_long(query.message, text, reply_markup=markup)
 
 
 async def _day_view(
@@ -211,18 +213,20 @@ async def _day_view(
     lines += [_booking_line(item, settings) for item in items] or [tr("bk-day-empty")]
     builder = InlineKeyboardBuilder()
     sizes = []
+    buttons = []
     for item in items:
         if item.status != BOOKED:
             continue
         at = f"{item.starts_at.astimezone(settings.zone):%H:%M}"
-        builder.button(
-            text=tr("bk-button-done", time=at), callback_data=OwnerBookingDone(booking_id=item.id)
-        )
-        builder.button(
-            text=tr("bk-button-no-show", time=at),
-            callback_data=OwnerBookingNoShow(booking_id=item.id),
-        )
+        done = OwnerBookingDone(booking_id=item.id).pack()
+        no_show = OwnerBookingNoShow(booking_id=item.id).pack()
+        buttons += [
+            InlineKeyboardButton(text=tr("bk-button-done", time=at), callback_data=done),
+            InlineKeyboardButton(text=tr("bk-button-no-show", time=at), callback_data=no_show),
+        ]
         sizes.append(2)
+    # One `add` for all: each `button()` call copies the whole keyboard (slow for a busy day).
+    builder.add(*buttons)
     if day > date.min:
         builder.button(
             text=tr("bk-button-prev-day"), callback_data=OwnerDayView(day=day.toordinal() - 1)

@@ -19,8 +19,10 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import StatsView, WinbackSend
 from bot.config import Settings
-from bot.i18n import tr
+from bot.i18n import current_texts, tr
+from bot.long_text import answer_long
 from bot.messages import analytics as texts
+from bot.once import ONCE
 from services import charts
 from services.analytics import AnalyticsService, AtRiskCustomer, CohortReport, StatsReport
 from services.errors import InputError
@@ -36,7 +38,7 @@ def create_router() -> Router:
     router.message.register(stats_command, Command("stats"))
     router.message.register(cac_command, Command("cac"))
     router.callback_query.register(open_view, StatsView.filter())
-    router.callback_query.register(send_winback, WinbackSend.filter())
+    router.callback_query.register(send_winback, WinbackSend.filter(), flags=ONCE)
     return router
 
 
@@ -73,13 +75,15 @@ async def stats_command(
         as_of = parse_date(command.args, today=today)
     report = await analytics.report(analytics.cutoff_for(as_of, now))
     if report.empty:
-        await message.answer(texts.stats_text(tr, report))
+        await answer_long(message, texts.stats_text(current_texts(), report))
         return
     chart = await asyncio.to_thread(_revenue_png, report, *_chart_labels())
     await message.answer_photo(
         BufferedInputFile(chart, filename="revenue.png"), caption=tr("chart-revenue-caption")
     )
-    await message.answer(texts.stats_text(tr, report), reply_markup=views_keyboard())
+    await answer_long(
+        message, texts.stats_text(current_texts(), report), reply_markup=views_keyboard()
+    )
 
 
 def _chart_labels() -> tuple[str, str, str]:
@@ -121,23 +125,31 @@ async def open_view(
     currency = (await shop.profile()).currency
     view = callback_data.view
     if view == "abc":
-        await message.answer(texts.abc_text(tr, await analytics.abc(now), currency))
+        await answer_long(
+            message, texts.abc_text(current_texts(), await analytics.abc(now), currency)
+        )
     elif view == "cohorts":
         report = await analytics.cohorts(now)
         if any(report.sizes):
             labels = tr("chart-cohorts-title"), tr("chart-cohorts-x"), tr("chart-cohorts-y")
             png = await asyncio.to_thread(_cohort_png, report, *labels)
             await message.answer_photo(BufferedInputFile(png, filename="cohorts.png"))
-        await message.answer(texts.cohort_text(tr, report))
+        await answer_long(message, texts.cohort_text(current_texts(), report))
     elif view == "predicted":
-        await message.answer(texts.predicted_text(tr, await analytics.predicted(now)))
+        await answer_long(
+            message, texts.predicted_text(current_texts(), await analytics.predicted(now))
+        )
     elif view == "risk":
         rows = await analytics.at_risk(now)
-        await message.answer(
-            texts.at_risk_text(tr, rows, currency), reply_markup=winback_keyboard(rows)
+        await answer_long(
+            message,
+            texts.at_risk_text(current_texts(), rows, currency),
+            reply_markup=winback_keyboard(rows),
         )
     elif view == "campaigns":
-        await message.answer(texts.campaigns_text(tr, await analytics.campaigns(now), currency))
+        await answer_long(
+            message, texts.campaigns_text(current_texts(), await analytics.campaigns(now), currency)
+        )
     # Answered last: the client's spinner shows while the numbers and the chart are made.
     await query.answer()
 
@@ -166,8 +178,11 @@ async def cac_command(
 ) -> None:
     args = (command.args or "").split(maxsplit=1)
     if not args:
-        await message.answer(
-            texts.settings_line(tr, await analytics.settings()) + "\n\n" + tr("cac-usage")
+        await answer_long(
+            message,
+            texts.settings_line(current_texts(), await analytics.settings())
+            + "\n\n"
+            + tr("cac-usage"),
         )
         return
     if len(args) == 1:
@@ -178,6 +193,7 @@ async def cac_command(
     else:
         source, amount = args
         await analytics.set_source_cac(source, amount)
-    await message.answer(
-        tr("cac-saved") + "\n" + texts.settings_line(tr, await analytics.settings())
+    await answer_long(
+        message,
+        tr("cac-saved") + "\n" + texts.settings_line(current_texts(), await analytics.settings()),
     )

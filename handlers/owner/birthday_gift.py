@@ -1,0 +1,39 @@
+"""The owner's "Give the gift anyway" for a birthday entered too close to the day."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from aiogram import Router
+from aiogram.types import CallbackQuery, Message
+
+from bot.callbacks import BirthdayGrant
+from bot.config import Settings
+from bot.i18n import tr
+from bot.once import ONCE
+from services.birthday_gift import grant_birthday_gift
+from storage.database import Database
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.callback_query.register(grant_gift, BirthdayGrant.filter(), flags=ONCE)
+    return router
+
+
+async def grant_gift(
+    query: CallbackQuery,
+    callback_data: BirthdayGrant,
+    db: Database,
+    settings: Settings,
+    clock: Callable[[], datetime],
+) -> None:
+    grant = await grant_birthday_gift(db, settings.zone, callback_data.customer_id, clock())
+    when = grant.send_at.astimezone(settings.zone)
+    key = "kw-gift-queued" if grant.new else "kw-gift-already"
+    text = tr(key, customer=grant.customer.label, when=f"{when:%d.%m %H:%M}")
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+        await query.message.answer(text)
