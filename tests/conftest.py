@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import create_bot, create_dispatcher
 from bot.config import Settings, load_settings
+from bot.telegram_requests import pace_requests
 from services.ratelimit import RateLimiter
 from storage.database import Database
 from tests.fakes.telegram import FakeTelegram, TelegramUser
@@ -123,6 +124,13 @@ class RunningBot:
     @property
     def owner(self) -> TelegramUser:
         return self.fake.user(OWNER_ID, first_name="Owner", language_code="en")
+
+
+def use_limiter(app: RunningBot, limiter: RateLimiter) -> None:
+    """Swap the process's one limiter (the worker's, and the bot's requests through it): tests
+    that switch on the fake's flood limits pace the bot as production does."""
+    app.dp["delivery"].limiter = app.dp["limiter"] = limiter
+    pace_requests(app.bot, limiter)
 
 
 async def register(

@@ -17,7 +17,7 @@ from services.ratelimit import RateLimiter
 from storage.database import Database
 from storage.models import OutboxMessage
 from storage.outbox import FAILED, PENDING, SENT
-from tests.conftest import FakeClock, RunningBot, make_settings
+from tests.conftest import FakeClock, RunningBot, make_settings, use_limiter
 from tests.fakes.telegram import Call, FakeTelegram
 
 BAD_GATEWAY = "<html>Bad Gateway</html>"
@@ -151,6 +151,7 @@ async def test_a_502_outage_during_a_50_customer_promo_delays_it_and_delivers_ea
             )
     fake = app.fake
     fake.rate_limits()
+    use_limiter(app, RateLimiter())  # production pacing: a 429 would wait on the frozen clock
     owner = app.owner
     await owner.send("/promo")
     await owner.send("Autumn sale this weekend!")

@@ -19,7 +19,7 @@ from scheduler.delivery import DeliveryWorker
 from services.outbox import Outgoing, enqueue
 from services.ratelimit import RateLimiter
 from storage.database import Database
-from tests.conftest import OWNER_ID, FakeClock, RunningBot, make_settings
+from tests.conftest import OWNER_ID, FakeClock, RunningBot, make_settings, use_limiter
 from tests.fakes.telegram import Call, FakeTelegram
 
 APOLOGY = "something went wrong"
@@ -79,12 +79,6 @@ async def add_customers(app: RunningBot, first_telegram_id: int, count: int) -> 
             )
             ids.append(customer.id)
         return ids
-
-
-def use_limiter(app: RunningBot, limiter: RateLimiter) -> None:
-    """Swap the process's one limiter (the worker's, and the bot's requests through it)."""
-    app.dp["delivery"].limiter = app.dp["limiter"] = limiter
-    pace_requests(app.bot, limiter)
 
 
 # --------------------------------------------------------------------------- wiring
@@ -165,6 +159,7 @@ async def test_groups_and_channels_get_twenty_a_minute() -> None:
 async def test_200_people_press_start_at_once_and_every_one_is_answered(app: RunningBot) -> None:
     fake = app.fake
     fake.rate_limits()
+    use_limiter(app, RateLimiter())  # production pacing against Telegram's limits
     people = range(50_000, 50_200)
     for user_id in people:
         fake.user_message(user_id, "/start", first_name=f"P{user_id}", language_code="en")
@@ -214,6 +209,7 @@ async def test_owner_logs_50_one_line_sales_at_10_a_second_and_gets_50_receipts(
 async def test_promo_preview_under_limits_shows_the_send_button(app: RunningBot) -> None:
     await add_customers(app, 61_000, 3)
     app.fake.rate_limits()
+    use_limiter(app, RateLimiter())
     owner = app.owner
     await owner.send("/promo")
     await owner.send("-20% on everything this weekend!")
