@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.messages import analytics, basic, bookings, growth, inbox, retention
+from bot.messages import analytics, basic, bookings, growth, inbox, owner_notices, retention
 from bot.messages.base import RenderContext, Rendered, Renderer
 
 RENDERERS: dict[str, Renderer] = {
@@ -18,6 +18,7 @@ RENDERERS: dict[str, Renderer] = {
     **bookings.RENDERERS,
     **analytics.RENDERERS,
     **inbox.RENDERERS,
+    **owner_notices.RENDERERS,
 }
 
 

@@ -50,6 +50,7 @@ from bot.i18n import pick_language
 from bot.messages.base import RenderContext, Rendered
 from bot.render import render
 from bot.telegram_requests import bulk_send_granted, is_transient
+from services.owner_notices import owner_languages
 from services.ratelimit import RateLimiter
 from services.reachability import mark_unreachable
 from services.shop import ShopService
@@ -296,6 +297,15 @@ class DeliveryWorker:
             )
             by_id = {r.customer_id: r for r in recipients}
             by_chat = {r.telegram_id: r for r in recipients if r.telegram_id is not None}
+            # Owners' notices and inbox copies: the language the owner last wrote to us in.
+            owners = await owner_languages(
+                repos,
+                {
+                    row.chat_id
+                    for row in rows
+                    if row.customer_id is None and row.chat_id in self._settings.owner_ids
+                },
+            )
             for row in rows:
                 recipient: Recipient | None = (
                     by_id.get(row.customer_id)
@@ -306,7 +316,8 @@ class DeliveryWorker:
                     await repos.outbox.mark(row.id, BLOCKED, last_error="customer unreachable")
                     tally["blocked"] += 1
                     continue
-                language = pick_language(
+                language = owners.get(row.chat_id) if row.customer_id is None else None
+                language = language or pick_language(
                     recipient.language if recipient else None, self._settings.default_language
                 )
                 jobs.append(

@@ -14,7 +14,7 @@ customers), and marks the conversation answered; `/inbox` lists the ones still w
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -84,10 +84,21 @@ def owner_copy_key(kind: str, customer_id: int, inbox_id: int, owner_id: int) ->
 
 
 class InboxService:
-    def __init__(self, db: Database, zone: ZoneInfo, owner_ids: Collection[int]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        zone: ZoneInfo,
+        owner_ids: Collection[int],
+        on_queued: Callable[[], None] | None = None,
+    ) -> None:
         self._db = db
         self._zone = zone
         self._owner_ids = tuple(owner_ids)
+        self._on_queued = on_queued  # wakes the delivery worker: the owners' copies go now
+
+    def _queued(self) -> None:
+        if self._on_queued is not None:
+            self._on_queued()
 
     async def is_reply_to_bot_message(self, chat_id: int, message_id: int) -> bool:
         """Whether `message_id` in `chat_id` is one of the bot's outbox messages."""
@@ -96,6 +107,12 @@ class InboxService:
 
     async def receive(self, person: TelegramPerson, incoming: Incoming, now: datetime) -> Received:
         """Keep the customer's message and queue a copy for every owner, in one transaction."""
+        received = await self._receive(person, incoming, now)
+        if received.new:
+            self._queued()
+        return received
+
+    async def _receive(self, person: TelegramPerson, incoming: Incoming, now: datetime) -> Received:
         async with self._db.transaction() as repos:
             row = await repos.customers.by_telegram_id(person.telegram_id)
             if row is None:  # somebody who never pressed /start is still somebody to answer
@@ -162,6 +179,14 @@ class InboxService:
         self, owner_chat_id: int, customer_id: int, reply: Incoming, now: datetime
     ) -> Answered:
         """Queue the answer inside the customer's sending window; the conversation is answered."""
+        answered = await self._answer(owner_chat_id, customer_id, reply, now)
+        if answered.new:
+            self._queued()
+        return answered
+
+    async def _answer(
+        self, owner_chat_id: int, customer_id: int, reply: Incoming, now: datetime
+    ) -> Answered:
         async with self._db.transaction() as repos:
             row = await repos.customers.get(customer_id)
             if row is None or row.telegram_id is None:

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from services.errors import InputError
 from services.inbox import scrub_inbox
+from services.owner_notices import scrub_owner_notices
 from storage.database import Database
 from storage.outbox import CANCELLED
 
@@ -58,6 +59,7 @@ class PrivacyService:
             # Queued and past messages may carry their name: drop the words, keep the counts.
             await repos.growth.scrub_messages(row.id, cancelled_status=CANCELLED)
             await scrub_inbox(repos, row.id)
+            await scrub_owner_notices(repos, row.id)
             customer_id = row.id
         # SQLite keeps the rows as they were in its write-ahead log until a checkpoint.
         await self._db.checkpoint()

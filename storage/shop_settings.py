@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,6 +16,14 @@ class ShopSettingsRepository:
 
     async def all(self) -> dict[str, str]:
         rows = await self._session.scalars(select(ShopSetting))
+        return {row.key: row.value for row in rows}
+
+    async def values(self, keys: Iterable[str]) -> dict[str, str]:
+        """The stored values of these keys (missing keys are left out)."""
+        wanted = list(keys)
+        if not wanted:
+            return {}
+        rows = await self._session.scalars(select(ShopSetting).where(ShopSetting.key.in_(wanted)))
         return {row.key: row.value for row in rows}
 
     async def put(self, key: str, value: str) -> None:

@@ -55,8 +55,8 @@ async def test_nail_master_story(app: RunningBot) -> None:
     owner_seen = len(owner.messages)
     await anna.click(slots[0], message=reminder)  # type: ignore[arg-type]
     assert "Booked: Extensions" in (anna.last_text or "")
-    # Owner alerts speak the shop's DEFAULT_LANGUAGE (ru here).
-    assert "Новая запись" in str((await next_message(owner, owner_seen))["text"])
+    # Owner notices speak the language the owner last wrote in (English here).
+    assert "New booking" in str((await next_message(owner, owner_seen))["text"])
 
     async with app.db.reading() as repos:
         [record] = await repos.bookings.upcoming_of(1, app.clock())

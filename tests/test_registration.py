@@ -50,7 +50,11 @@ async def test_full_registration_with_phone_birthday_and_consent(app: RunningBot
     assert row.consent is True
     assert row.registered_at == app.clock.now
 
-    # The owner hears about the new customer, in the shop's default language.
+    # The owner hears about the new customer through the outbox (a moment later), in the
+    # shop's default language: the owner has not written to the bot yet.
+    await app.fake.wait_for(
+        lambda c: c.ok and c.chat_id == OWNER_ID and "Новый клиент" in (c.text or "")
+    )
     owner_texts = [m["text"] for m in app.fake.sent_messages(OWNER_ID)]
     assert any("Новый клиент" in t and "+79161234567" in t for t in owner_texts)
 
@@ -70,6 +74,7 @@ async def test_second_start_does_not_duplicate(app: RunningBot) -> None:
     assert rows[0].consent is False
     assert rows[0].source is None  # a later deep link does not rewrite where they came from
     assert len([m for m in app.fake.sent_messages(OWNER_ID) if "New customer" in m["text"]]) == 0
+    await app.fake.wait_for(lambda c: c.ok and c.chat_id == OWNER_ID)
     assert len(app.fake.sent_messages(OWNER_ID)) == 1  # told once
 
 

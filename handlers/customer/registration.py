@@ -2,31 +2,27 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramAPIError
+from aiogram import F, Router
 from aiogram.filters import CommandObject, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
-from aiogram.utils.i18n import I18n
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot import keyboards
-from bot.callbacks import BirthdayGrant, ConsentChoice
+from bot.callbacks import ConsentChoice
 from bot.config import Settings
 from bot.filters import ANSWER
-from bot.i18n import tr, tr_in
+from bot.i18n import tr
 from bot.once import ONCE_PER_MESSAGE
 from services.birthday_gift import too_close
 from services.customers import CustomerService, TelegramPerson
 from services.dto import CustomerCard
+from services.owner_notices import OwnerNotices
 from services.parsing import parse_birthday
-
-log = logging.getLogger(__name__)
 
 
 class Registration(StatesGroup):
@@ -156,12 +152,12 @@ async def process_consent(
     state: FSMContext,
     customers: CustomerService,
     clock: Callable[[], datetime],
-    bot: Bot,
     settings: Settings,
-    i18n: I18n,
+    owner_notices: OwnerNotices,
 ) -> None:
+    now = clock()
     result = await customers.finish_registration(
-        person_of(query).telegram_id, callback_data.agree, clock()
+        person_of(query).telegram_id, callback_data.agree, now
     )
     await state.clear()
     await query.answer()
@@ -172,36 +168,15 @@ async def process_consent(
     if isinstance(query.message, Message):
         await query.message.edit_text(done)
     if result.completed_now:
-        today = clock().astimezone(settings.zone).date()
-        await _tell_owners(bot, settings, i18n, result.customer, today)
+        await _tell_owners(owner_notices, result.customer, settings.zone, now)
 
 
 async def _tell_owners(
-    bot: Bot, settings: Settings, i18n: I18n, card: CustomerCard, today: date
+    notices: OwnerNotices, card: CustomerCard, zone: ZoneInfo, now: datetime
 ) -> None:
-    text = tr_in(
-        i18n,
-        settings.default_language,
-        "owner-new-customer",
-        customer=card.label,
-        source=card.source or "—",
-        consent=tr_in(i18n, settings.default_language, "yes" if card.consent else "no"),
-    )
-    markup = None
+    """Through the outbox, in each owner's language; a late birthday offers the gift anyway."""
     birthday = card.birthday
-    if card.consent and birthday and too_close(today, birthday.day, birthday.month):
-        # No gift by the rule; the owner decides whether to give it anyway.
-        text += "\n" + tr_in(
-            i18n, settings.default_language, "kw-owner-birthday-late", birthday=birthday.as_text()
-        )
-        builder = InlineKeyboardBuilder()
-        builder.button(
-            text=tr_in(i18n, settings.default_language, "kw-button-grant-gift"),
-            callback_data=BirthdayGrant(customer_id=card.id),
-        )
-        markup = builder.as_markup()
-    for owner_id in settings.owner_ids:
-        try:
-            await bot.send_message(owner_id, text, reply_markup=markup)
-        except TelegramAPIError as exc:  # an owner who never opened the bot cannot be told
-            log.warning("could not tell owner %s about customer %s: %s", owner_id, card.id, exc)
+    today = now.astimezone(zone).date()
+    # No gift by the rule for a birthday entered too close to it: the owner decides.
+    late = bool(card.consent and birthday and too_close(today, birthday.day, birthday.month))
+    await notices.new_customer(card, late, now)

@@ -1,0 +1,77 @@
+"""Renderers of the notices to owners (services/owner_notices.py), in each owner's language."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.callbacks import BirthdayGrant
+from bot.messages.base import RenderContext, Rendered, Renderer
+from bot.messages.bookings import when_label
+
+_BOOKING_TEXTS = {
+    "booked": "bk-owner-booked",
+    "moved": "bk-owner-moved",
+    "confirmed": "bk-owner-confirmed",
+    "cancelled": "bk-owner-cancelled",
+}
+
+
+def new_customer(payload: dict[str, Any], context: RenderContext) -> Rendered:
+    """Who registered; when the birthday came too late for the rule, a button to give the gift."""
+    text = context.t(
+        "owner-new-customer",
+        customer=payload["customer"],
+        source=payload.get("source") or "—",
+        consent=context.t("yes" if payload.get("consent") else "no"),
+    )
+    if not payload.get("birthday_late"):
+        return Rendered(text=text)
+    text += "\n" + context.t("kw-owner-birthday-late", birthday=payload["birthday"])
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=context.t("kw-button-grant-gift"),
+        callback_data=BirthdayGrant(customer_id=int(payload["customer_id"])),
+    )
+    return Rendered(text=text, markup=builder.as_markup())
+
+
+def booking(payload: dict[str, Any], context: RenderContext) -> Rendered:
+    """A booking made, moved, confirmed or cancelled; times in the shop's zone."""
+    extra: dict[str, str] = {}
+    if payload.get("was"):
+        extra["was"] = _when(str(payload["was"]), context)
+    text = context.t(
+        _BOOKING_TEXTS[str(payload["action"])],
+        customer=payload["customer"],
+        service=payload["service"],
+        when=_when(str(payload["starts_at"]), context),
+        **extra,
+    )
+    return Rendered(text=text)
+
+
+def low_rating(payload: dict[str, Any], context: RenderContext) -> Rendered:
+    """A low rating: at once (their words are asked for), and again with their words."""
+    comment = payload.get("comment")
+    return Rendered(
+        text=context.t(
+            "rb-owner-low-rating",
+            stars=payload["stars"],
+            customer=payload["customer"],
+            comment=comment if comment is not None else context.t("rb-owner-low-rating-waiting"),
+        )
+    )
+
+
+def _when(iso: str, context: RenderContext) -> str:
+    return when_label(datetime.fromisoformat(iso), context.zone, context.t)
+
+
+RENDERERS: dict[str, Renderer] = {
+    "owner_new_customer": new_customer,
+    "owner_booking": booking,
+    "owner_low_rating": low_rating,
+}
