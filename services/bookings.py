@@ -13,12 +13,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 
+from services.booking_reminders import reminder_key, reminder_moment
 from services.customers import customer_totals
 from services.dto import CustomerCard, SaleReceipt, ServiceItem
 from services.errors import InputError
 from services.parsing import parse_money
 from services.sales import SalesService
 from services.schedule import cells_of, local_bounds, slot_end, slot_is_free
+from services.shop import profile_from
 from storage.bookings import BOOKED, CANCELLED, DONE, NO_SHOW, BookingRecord
 from storage.database import Database
 from storage.models import Customer
@@ -214,6 +216,20 @@ class BookingService:
             if customer is None:
                 return []
             return [BookingItem.of(r) for r in await repos.bookings.upcoming_of(customer.id, now)]
+
+    async def reminder_at(self, booking: BookingItem, now: datetime) -> datetime | None:
+        """When the day-before reminder of `booking` will come, if one still will.
+
+        None for a booking today, one whose reminder moment has passed (a reminder may then
+        still come within minutes; nothing is promised), and one already reminded (a moved
+        booking keeps its reminder key, so the scan does not remind it again).
+        """
+        async with self._db.reading() as repos:
+            profile = profile_from(await repos.settings.all())
+            if await repos.outbox.exists(reminder_key(booking.id)):
+                return None
+        moment = reminder_moment(booking.starts_at, now, self._zone, profile)
+        return moment if moment is not None and moment > now else None
 
     async def _own_active(
         self, repos: Repositories, telegram_id: int, booking_id: int, now: datetime

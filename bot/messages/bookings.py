@@ -1,4 +1,5 @@
-"""Renderers of booking messages: the reminder the day before, with confirm / move / cancel."""
+"""Renderers of booking messages: the reminder the day before, with confirm / move / cancel,
+a customer's own upcoming booking with move / cancel, and when the reminder will come."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from bot.callbacks import BookingAction
 from bot.messages.base import RenderContext, Rendered, Renderer
 
 Translate = Callable[[str], str]
+TranslateWith = Callable[..., str]  # a key and its placeholders, as `tr`
 
 
 def epoch_minutes(moment: datetime) -> int:
@@ -48,6 +50,33 @@ def booking_actions(booking_id: int, t: Translate) -> InlineKeyboardMarkup:
         )
     builder.adjust(1, 2)
     return builder.as_markup()
+
+
+def own_booking_actions(booking_id: int, t: Translate) -> InlineKeyboardMarkup:
+    """Reschedule and Cancel under a customer's own booking (in /me and /book)."""
+    builder = InlineKeyboardBuilder()
+    for action, key in (("move", "bk-button-move"), ("cancel", "bk-button-cancel")):
+        builder.button(
+            text=t(key), callback_data=BookingAction(booking_id=booking_id, action=action)
+        )
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def own_booking(
+    booking_id: int, service: str, starts_at: datetime, zone: ZoneInfo, t: TranslateWith
+) -> Rendered:
+    # No cancellation cut-off exists yet: the service allows both until the booking starts.
+    text = t("mybk-item", service=service, when=when_label(starts_at, zone, t))
+    return Rendered(text=text, markup=own_booking_actions(booking_id, t))
+
+
+def reminder_note(moment: datetime | None, zone: ZoneInfo, t: TranslateWith) -> str:
+    """' We'll remind you …' after a confirmation, or nothing when no reminder will come."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(zone)
+    return " " + t("mybk-remind", day=day_label(moment, zone, t), time=f"{local:%H:%M}")
 
 
 def booking_reminder(payload: dict[str, Any], context: RenderContext) -> Rendered:

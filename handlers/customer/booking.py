@@ -5,24 +5,23 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
 
-from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramAPIError
+from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import BookDay, BookingAction, BookMove, BookOther, BookSlot
 from bot.config import Settings
-from bot.i18n import tr, tr_in
+from bot.i18n import tr
 from bot.keyboards import BUTTON_TEXT
 from bot.messages.bookings import (
     booking_actions,
     day_label,
     epoch_minutes,
     from_minutes,
+    own_booking,
+    reminder_note,
     when_label,
 )
 from bot.once import ONCE, ReleasePress
@@ -32,6 +31,7 @@ from services.customers import CustomerService
 from services.dto import ServiceItem
 from services.errors import InputError
 from services.money import format_money
+from services.owner_notices import OwnerNotices
 from services.schedule import (
     SEARCH_DAYS,
     free_slots,
@@ -86,19 +86,20 @@ async def book_command(
     if not services:
         await message.answer(tr("bk-no-services"))
         return
-    lines = [
-        tr(
-            "bk-upcoming",
-            service=item.service.name,
-            when=when_label(item.starts_at, settings.zone, tr),
-        )
-        for item in await bookings.upcoming(message.from_user.id, clock())
-    ]
-    currency = (await shop.profile()).currency
-    await message.answer(
-        "\n".join([*lines, tr("bk-pick-service")]),
-        reply_markup=_services_keyboard(services, currency),
+    await show_own_bookings(
+        message, await bookings.upcoming(message.from_user.id, clock()), settings
     )
+    currency = (await shop.profile()).currency
+    await message.answer(tr("bk-pick-service"), reply_markup=_services_keyboard(services, currency))
+
+
+async def show_own_bookings(
+    message: Message, items: Sequence[BookingItem], settings: Settings
+) -> None:
+    """One message per upcoming booking, each with Reschedule and Cancel (BookingAction)."""
+    for item in items:
+        shown = own_booking(item.id, item.service.name, item.starts_at, settings.zone, tr)
+        await message.answer(shown.text, reply_markup=shown.markup)
 
 
 def _services_keyboard(services: Sequence[ServiceItem], currency: str) -> InlineKeyboardMarkup:
@@ -208,9 +209,8 @@ async def pick_slot(
     callback_data: BookSlot,
     bookings: BookingService,
     db: Database,
-    bot: Bot,
     settings: Settings,
-    i18n: I18n,
+    owner_notices: OwnerNotices,
     clock: Clock,
     release_press: ReleasePress | None = None,
 ) -> None:
@@ -240,14 +240,16 @@ async def pick_slot(
         await _offer_existing(message, already.booking, settings)
         return
     await query.answer()
+    reminder = await bookings.reminder_at(booking, now)
     await message.answer(
         tr(
             "bk-booked",
             service=booking.service.name,
             when=when_label(booking.starts_at, settings.zone, tr),
         )
+        + reminder_note(reminder, settings.zone, tr)
     )
-    await _tell_owners(bot, settings, i18n, "bk-owner-booked", booking)
+    await owner_notices.booking("booked", booking, now)
 
 
 async def pick_new_time(
@@ -255,9 +257,8 @@ async def pick_new_time(
     callback_data: BookMove,
     bookings: BookingService,
     db: Database,
-    bot: Bot,
     settings: Settings,
-    i18n: I18n,
+    owner_notices: OwnerNotices,
     clock: Clock,
     release_press: ReleasePress | None = None,
 ) -> None:
@@ -282,21 +283,16 @@ async def pick_new_time(
         await _offer_fresh(message, db, taken, settings, now, ref=0)
         return
     await query.answer()
+    reminder = await bookings.reminder_at(booking, now)
     await message.answer(
         tr(
             "bk-moved",
             service=booking.service.name,
             when=when_label(booking.starts_at, settings.zone, tr),
         )
+        + reminder_note(reminder, settings.zone, tr)
     )
-    await _tell_owners(
-        bot,
-        settings,
-        i18n,
-        "bk-owner-moved",
-        booking,
-        was=when_label(current.starts_at, settings.zone, _owner_tr(i18n, settings)),
-    )
+    await owner_notices.booking("moved", booking, now, was=current.starts_at)
 
 
 # --- the reminder's buttons ------------------------------------------------------------------
@@ -307,9 +303,8 @@ async def booking_action(
     callback_data: BookingAction,
     bookings: BookingService,
     db: Database,
-    bot: Bot,
     settings: Settings,
-    i18n: I18n,
+    owner_notices: OwnerNotices,
     clock: Clock,
 ) -> None:
     now = clock()
@@ -327,8 +322,7 @@ async def booking_action(
                 when=when_label(booking.starts_at, settings.zone, tr),
             )
         )
-        owner_key = "bk-owner-confirmed" if confirm else "bk-owner-cancelled"
-        await _tell_owners(bot, settings, i18n, owner_key, booking)
+        await owner_notices.booking("confirmed" if confirm else "cancelled", booking, now)
     elif callback_data.action == "move":
         booking = await bookings.own(telegram_id=who, booking_id=booking_id, now=now)
         await query.answer()
@@ -442,35 +436,3 @@ def _message_of(query: CallbackQuery) -> Message:
     if not isinstance(query.message, Message):
         raise InputError("error-stale-button")
     return query.message
-
-
-def _owner_tr(i18n: I18n, settings: Settings) -> Callable[[str], str]:
-    def translate(key: str) -> str:
-        return tr_in(i18n, settings.default_language, key)
-
-    return translate
-
-
-async def _tell_owners(
-    bot: Bot,
-    settings: Settings,
-    i18n: I18n,
-    key: str,
-    booking: BookingItem,
-    **extra: Any,
-) -> None:
-    """Owners hear about every booking change at once, in the shop's language."""
-    text = tr_in(
-        i18n,
-        settings.default_language,
-        key,
-        customer=booking.customer.label,
-        service=booking.service.name,
-        when=when_label(booking.starts_at, settings.zone, _owner_tr(i18n, settings)),
-        **extra,
-    )
-    for owner_id in settings.owner_ids:
-        try:
-            await bot.send_message(owner_id, text)
-        except TelegramAPIError as exc:  # an owner who never opened the bot cannot be told
-            log.warning("could not tell owner %s about booking %s: %s", owner_id, booking.id, exc)

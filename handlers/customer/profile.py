@@ -1,6 +1,9 @@
-"""/me: what the shop knows about the customer and their visits."""
+"""/me: what the shop knows about the customer, their visits and their upcoming bookings."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
 
 from aiogram import Bot, Router
 from aiogram.filters import Command
@@ -9,6 +12,8 @@ from aiogram.types import Message
 from bot.config import Settings
 from bot.formatting import customer_totals
 from bot.i18n import tr, trn
+from handlers.customer.booking import show_own_bookings
+from services.bookings import BookingService
 from services.customers import CustomerService
 from services.shop import ShopService
 
@@ -20,7 +25,13 @@ def create_router() -> Router:
 
 
 async def me_handler(
-    message: Message, customers: CustomerService, shop: ShopService, settings: Settings, bot: Bot
+    message: Message,
+    customers: CustomerService,
+    shop: ShopService,
+    bookings: BookingService,
+    settings: Settings,
+    bot: Bot,
+    clock: Callable[[], datetime],
 ) -> None:
     assert message.from_user is not None
     card = await customers.card_by_telegram(message.from_user.id)
@@ -49,4 +60,9 @@ async def me_handler(
     me = await bot.me()
     link = f"https://t.me/{me.username}?start={loyalty.referral_code}"
     lines.append(trn("me-referral", profile.referral_bonus, link=link))
+    upcoming = await bookings.upcoming(message.from_user.id, clock())
+    if not upcoming:
+        lines.append(tr("mybk-none"))
     await message.answer("\n".join(lines))
+    # Each booking in its own message, so its Reschedule and Cancel are plainly its own.
+    await show_own_bookings(message, upcoming, settings)
