@@ -20,6 +20,7 @@ from bot.errors import register_error_handlers
 from bot.i18n import UserLanguageMiddleware, create_i18n
 from bot.menu import set_command_menus
 from bot.once import OnceMiddleware
+from bot.owner_language import OwnerLanguageMiddleware
 from bot.roles import RoleMiddleware
 from bot.startup import StartupError, check_telegram, open_database
 from bot.telegram_requests import pace_requests
@@ -38,6 +39,7 @@ from services.feedback import FeedbackService
 from services.growth import GrowthService
 from services.inbox import InboxService
 from services.once import OnceService
+from services.owner_notices import OwnerLanguages, OwnerNotices
 from services.privacy import PrivacyService
 from services.ratelimit import RateLimiter
 from services.reachability import ReachabilityService
@@ -109,7 +111,11 @@ def create_dispatcher(
         catalogue=CatalogueService(db),
         shop=ShopService(db),
         feedback=FeedbackService(db),
-        inbox=InboxService(db, settings.zone, settings.owner_ids),
+        inbox=InboxService(
+            db, settings.zone, settings.owner_ids, on_queued=lambda: _wake_delivery(dp)
+        ),
+        # Owners hear of customers' steps through the outbox, at once (no quiet hours).
+        owner_notices=OwnerNotices(db, settings.owner_ids, on_queued=lambda: _wake_delivery(dp)),
         privacy=PrivacyService(db),
         growth=GrowthService(db),
         scheduler=scheduler,
@@ -134,6 +140,10 @@ def create_dispatcher(
     dp["progress"] = CampaignProgress(campaigns, i18n, settings.default_language, clock)
     dp.update.outer_middleware(RoleMiddleware(frozenset(settings.owner_ids)))
     dp.update.outer_middleware(UserLanguageMiddleware(i18n))
+    # After RoleMiddleware: owners' notices go in the language they last wrote to us in.
+    dp.update.outer_middleware(
+        OwnerLanguageMiddleware(OwnerLanguages(db), settings.default_language)
+    )
     # Inner, so it sees the matched handler's `once` flag; once here covers every router.
     dp.callback_query.middleware(OnceMiddleware(OnceService(db), clock))
     register_error_handlers(dp)

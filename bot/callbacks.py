@@ -240,6 +240,13 @@ class SaleFreeVisitConfirm(CallbackData, prefix="o-sfree"):
 OWNER_CALLBACKS += (SaleFreeVisitConfirm,)
 
 
+class SaleAddCustomer(CallbackData, prefix="o-sadd"):
+    """Add the customer a one-line sale named (an unknown phone or name) and log the sale."""
+
+
+OWNER_CALLBACKS += (SaleAddCustomer,)
+
+
 # --- inbox and promises kept ----------------------------------------------------------------
 
 

@@ -147,18 +147,12 @@ class CustomerService:
                 me.registered_at = now
             return RegistrationResult(CustomerCard.of(me), completed_now)
 
-    async def add_offline(self, name_text: str, phone_text: str, now: datetime) -> CustomerCard:
-        """A customer who is not on Telegram, added by the owner."""
-        name = clean_text(name_text)
-        phone = parse_phone(phone_text)
+    async def add_offline(
+        self, name_text: str | None, phone_text: str | None, now: datetime
+    ) -> CustomerCard:
+        """A customer who is not on Telegram, added by the owner (a name, a phone, or both)."""
         async with self._db.transaction() as repos:
-            holder = await repos.customers.by_phone(phone)
-            if holder is not None:
-                raise InputError("error-phone-taken", who=CustomerCard.of(holder).label)
-            row = await repos.customers.add(
-                name=name, search_name=fold(name), phone=phone, source="offline", created_at=now
-            )
-            return CustomerCard.of(row)
+            return CustomerCard.of(await add_offline_customer(repos, name_text, phone_text, now))
 
     async def find(self, query: str) -> list[CustomerCard]:
         """Customers matching a phone, @username, #id, Telegram id or part of a name."""
@@ -187,6 +181,19 @@ class CustomerService:
             row.birthday_set_at = now
             row.birthday_set_by = SET_BY_OWNER
             return CustomerCard.of(row)
+
+    async def find_or_describe(self, query: str) -> CustomerCard | NewCustomer:
+        """The one customer the query names or, when nobody matches a phone or a name, the
+        customer the owner may add from it (a one-line sale offers that)."""
+        try:
+            return await self.find_one(query)
+        except InputError as error:
+            newcomer = (
+                describe_newcomer(query) if error.code == "error-customer-not-found" else None
+            )
+            if newcomer is None:
+                raise
+            return newcomer
 
     async def find_one(self, query: str) -> CustomerCard:
         """Exactly one customer, or an error that says there are none or several."""
@@ -230,6 +237,52 @@ class CustomerService:
         if row is None:
             raise InputError("error-not-registered")
         return row
+
+
+@dataclass(frozen=True, slots=True)
+class NewCustomer:
+    """Who to add when a query found nobody: the name or the phone it was."""
+
+    name: str | None
+    phone: str | None
+
+    @property
+    def shown(self) -> str:
+        return self.name or self.phone or ""
+
+
+def describe_newcomer(query: str) -> NewCustomer | None:
+    """A phone or a name becomes a new customer; an @username, #number or id cannot."""
+    text = " ".join(query.split())
+    try:
+        if looks_like_phone(text):
+            return NewCustomer(name=None, phone=parse_phone(text))
+        if text[:1] in {"@", "#", "+"} or text[:1].isdigit():
+            return None
+        return NewCustomer(name=clean_text(text), phone=None)
+    except InputError:
+        return None
+
+
+async def add_offline_customer(
+    repos: Repositories, name_text: str | None, phone_text: str | None, now: datetime
+) -> Customer:
+    """The owner's record of a customer (the /addcustomer path), checked and saved."""
+    if name_text is None and phone_text is None:
+        raise InputError("error-addcustomer-usage")
+    name = clean_text(name_text) if name_text is not None else None
+    phone = parse_phone(phone_text) if phone_text is not None else None
+    if phone is not None:
+        holder = await repos.customers.by_phone(phone)
+        if holder is not None:
+            raise InputError("error-phone-taken", who=CustomerCard.of(holder).label)
+    return await repos.customers.add(
+        name=name,
+        search_name=fold(name) if name else None,
+        phone=phone,
+        source="offline",
+        created_at=now,
+    )
 
 
 async def add_from_telegram(

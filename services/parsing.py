@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from services.errors import InputError
 
@@ -74,30 +74,113 @@ _DATE_FORMATS = (
     re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$"),
     re.compile(r"^(?P<d>\d{1,2})[./](?P<m>\d{1,2})[./](?P<y>\d{4})$"),
 )
+# 05.03 without the year: the most recent such day (a sale is never in the future).
+_SHORT_DATE = re.compile(r"^(?P<d>\d{1,2})\.(?P<m>\d{1,2})$")
+# Days back from today.
+_RELATIVE_DAYS: dict[str, int] = {
+    "сегодня": 0,
+    "today": 0,
+    "вчера": 1,
+    "yesterday": 1,
+    "позавчера": 2,
+}
+# Monday = 0. Russian in the nominative and after «в»/«во» (accusative), full and short.
+_WEEKDAYS: dict[str, int] = {
+    **dict.fromkeys(("пн", "понедельник"), 0),
+    **dict.fromkeys(("вт", "вторник"), 1),
+    **dict.fromkeys(("ср", "среда", "среду"), 2),
+    **dict.fromkeys(("чт", "четверг"), 3),
+    **dict.fromkeys(("пт", "пятница", "пятницу"), 4),
+    **dict.fromkeys(("сб", "суббота", "субботу"), 5),
+    **dict.fromkeys(("вс", "воскресенье"), 6),
+    **dict.fromkeys(("mon", "monday"), 0),
+    **dict.fromkeys(("tue", "tues", "tuesday"), 1),
+    **dict.fromkeys(("wed", "wednesday"), 2),
+    **dict.fromkeys(("thu", "thur", "thurs", "thursday"), 3),
+    **dict.fromkeys(("fri", "friday"), 4),
+    **dict.fromkeys(("sat", "saturday"), 5),
+    **dict.fromkeys(("sun", "sunday"), 6),
+}
+_WEEKDAY_PREPOSITIONS = frozenset({"в", "во", "on"})
+# Words a day word is one typo away from; short forms are too short to guess at.
+_DAY_WORDS = tuple(word for word in (*_RELATIVE_DAYS, *_WEEKDAYS) if len(word) >= 5)
+# «вчерашний», «сегодняшняя»: a day meant, but not a form we read.
+_DAY_STEMS = ("вчерашн", "сегодняшн", "позавчерашн")
+# Real words one letter away from a day word (a café sells sundaes).
+_NOT_DAY_TYPOS = frozenset({"sundae", "sundaes"})
+
+
+def _edit_distance_is_one(a: str, b: str) -> bool:
+    """One letter added, dropped, changed, or two neighbours swapped (a typo)."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+        return len(diff) == 1 or (
+            len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )  # fmt: skip
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+
+
+def is_day_typo(word: str) -> bool:
+    """A word that means a day but is not one we can read: «вчерашний», «пятнца», «mondy»."""
+    value = word.lower()
+    if value in _NOT_DAY_TYPOS or value in _RELATIVE_DAYS or value in _WEEKDAYS:
+        return False
+    if value.startswith(_DAY_STEMS):
+        return True
+    return len(value) >= 4 and any(_edit_distance_is_one(value, day) for day in _DAY_WORDS)
+
+
+def _day_word(text: str) -> str:
+    """A word as the day table spells it: lower case, without «в» and a trailing full stop."""
+    words = text.lower().split()
+    if len(words) == 2 and words[0] in _WEEKDAY_PREPOSITIONS:
+        words = words[1:]
+    return " ".join(words).rstrip(".")
 
 
 def parse_date(text: str, *, today: date, earliest: date | None = None) -> date:
-    """A past or present calendar date: 2026-03-05 or 05.03.2026."""
-    value = text.strip().lower()
-    if value in {"today", "сегодня"}:
-        return today
-    if value in {"yesterday", "вчера"}:
-        return date.fromordinal(today.toordinal() - 1)
-    for pattern in _DATE_FORMATS:
-        match = pattern.match(value)
-        if match:
-            try:
-                result = date(int(match["y"]), int(match["m"]), int(match["d"]))
-            except ValueError:
-                raise InputError("error-date-impossible") from None
-            break
+    """A past or present day as people write it.
+
+    «сегодня», «вчера», «позавчера» (today, yesterday); a weekday, full or short, with or
+    without «в» («пн», «в среду», «fri», «on monday»): the most recent such day within the last
+    seven, so today's weekday is today; 05.03 (the most recent 5 March, this year or last);
+    05.03.2026, 05/03/2026 or 2026-03-05.
+    """
+    value = " ".join(text.split()).lower()
+    word = _day_word(value)
+    if word in _RELATIVE_DAYS:
+        result = today - timedelta(days=_RELATIVE_DAYS[word])
+    elif word in _WEEKDAYS:
+        result = today - timedelta(days=(today.weekday() - _WEEKDAYS[word]) % 7)
     else:
-        raise InputError("error-date-format")
+        result = _calendar_date(value, today)
     if result > today:
         raise InputError("error-date-future")
     if earliest is not None and result < earliest:
         raise InputError("error-date-too-old", earliest=earliest.isoformat())
     return result
+
+
+def _calendar_date(value: str, today: date) -> date:
+    short = _SHORT_DATE.match(value)
+    try:
+        if short:
+            day, month = int(short["d"]), int(short["m"])
+            year = today.year if (month, day) <= (today.month, today.day) else today.year - 1
+            return date(year, month, day)
+        for pattern in _DATE_FORMATS:
+            match = pattern.match(value)
+            if match:
+                return date(int(match["y"]), int(match["m"]), int(match["d"]))
+    except ValueError:
+        raise InputError("error-date-impossible") from None
+    if is_day_typo(_day_word(value)):
+        raise InputError("salephrase-day-unknown", word=value)
+    raise InputError("error-date-format")
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,10 +276,6 @@ class SaleCommand:
     points: int = 0
 
 
-_AMOUNT_PREFIX = re.compile(
-    r"^([-−]?\d[\d\s\u00a0\u202f.,']*(?:\s*(?:₽|руб\.?|р\.?|rub|rur|\$|€|usd|eur)(?=\s|$))?)",
-    re.IGNORECASE,
-)
 # A promo code such as BD-7KQ2ZX anywhere after the customer.
 _PROMO_CODE = re.compile(r"(?:^|\s)([A-Za-z]{2}-[A-Za-z0-9]{6})(?=\s|$)")
 # Points paid at the counter: points:300 (or баллы:300).
@@ -204,48 +283,153 @@ _POINTS = re.compile(r"(?:^|\s)(?:points|pts|баллы):(\d{1,7})(?=\s|$)", re.
 _ZERO_AMOUNT = re.compile(
     r"^0+(?:[.,]0{1,2})?(?:\s*(?:₽|руб\.?|р\.?|rub|rur|\$|€|usd|eur))?$", re.IGNORECASE
 )
-_TRAILING_DATE = re.compile(r"(?:^|\s)(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./]\d{1,2}[./]\d{4})$")
+_CURRENCY_WORD = re.compile(r"^(?:₽|руб\.?|р\.?|rub|rur|\$|€|usd|eur)[,.]?$", re.IGNORECASE)
+# One word of an amount: 2500, 500,50, -500, $12.99, 800₽ (a currency sign ends the amount).
+_NUMBER_WORD = re.compile(
+    r"^(?P<sign>[$€])?[-−]?\d[\d.,']*(?P<unit>₽|руб\.?|р\.?|\$|€)?$", re.IGNORECASE
+)
+_FULL_DATE_WORD = re.compile(r"^(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./]\d{1,2}[./]\d{4})[,;]?$")
+_SHORT_DATE_WORD = re.compile(r"^(?P<d>\d{1,2})\.(?P<m>\d{1,2})[,;]?$")
+
+
+@dataclass(frozen=True, slots=True)
+class _DaySpan:
+    start: int
+    end: int
+    text: str
+    short: bool  # 05.03, which could also be an amount (5,03)
+
+
+def _day_spans(words: list[str]) -> list[_DaySpan]:
+    """Where the line names a day; a word that means a day we cannot read is refused."""
+    spans: list[_DaySpan] = []
+    # Typos are looked for only after the first number: before it may stand a name («Frida»).
+    first_number = next((i for i, w in enumerate(words) if _NUMBER_WORD.match(w)), len(words))
+    i = 0
+    while i < len(words):
+        word = words[i].lower().strip(",;")
+        following = words[i + 1].lower().strip(",;").rstrip(".") if i + 1 < len(words) else ""
+        if word in _WEEKDAY_PREPOSITIONS and following in _WEEKDAYS:
+            spans.append(_DaySpan(i, i + 2, f"{word} {following}", short=False))
+            i += 2
+            continue
+        bare = word.rstrip(".")
+        short = _SHORT_DATE_WORD.match(word)
+        if bare in _RELATIVE_DAYS or bare in _WEEKDAYS or _FULL_DATE_WORD.match(word):
+            spans.append(_DaySpan(i, i + 1, word, short=False))
+        elif short and 1 <= int(short["d"]) <= 31 and 1 <= int(short["m"]) <= 12:
+            # 12.05 ₽ is money.
+            if not _CURRENCY_WORD.match(following):
+                spans.append(_DaySpan(i, i + 1, word.rstrip(",;"), short=True))
+        elif i > first_number and is_day_typo(bare):
+            raise InputError("salephrase-day-unknown", word=words[i].strip(",;"))
+        i += 1
+    return spans
+
+
+def _is_reference(word: str) -> bool:
+    """A phone, @username, #number or Telegram id: the customer is this one word."""
+    return word[:1] in {"+", "@", "#"} or word[:1].isdigit()
+
+
+def _customer_and_rest(quoted: str | None, words: list[str]) -> tuple[str, list[str]]:
+    """The customer and the words after them (the amount comes first).
+
+    Without quotes a name is every word before the first number: a name never holds digits
+    unless it is quoted ("Кабинет 5").
+    """
+    if quoted is not None:
+        return quoted, words
+    if not words:
+        raise InputError("error-sale-usage")
+    if _is_reference(words[0]):
+        return words[0], words[1:]
+    for i, word in enumerate(words):
+        if _NUMBER_WORD.match(word):
+            return " ".join(words[:i]), words[i:]
+    return " ".join(words), []
+
+
+def _amount_words(words: list[str]) -> int:
+    """How many leading words make the amount: 2500 · 2 500 · 1 800 ₽ · 800₽ · $12.99."""
+    count = 0
+    while count < len(words):
+        match = _NUMBER_WORD.match(words[count])
+        if not match:
+            break
+        count += 1
+        if match["unit"] or words[count - 1].endswith(","):
+            return count  # "800₽", "2500," end the amount
+    if 0 < count < len(words) and _CURRENCY_WORD.match(words[count]):
+        count += 1
+    return count
 
 
 def split_sale_command(text: str) -> SaleCommand:
+    """`/sale <customer> <amount> [service]`, with a day, a promo code and points anywhere.
+
+    The customer is a "quoted name", or one word that is a phone, @username, #number or
+    Telegram id, or else the words before the first number. The amount is that number and the
+    numbers right after it, read together («2 500», «1 800 ₽»); numbers that do not read as one
+    amount («Ольга 2 2700») are refused, never guessed. A lone 05.03 when no other number is
+    there is the amount (5,03), not a date.
+    """
     value = " ".join(text.split())
     if len(value) > 300:
         raise InputError("error-sale-usage")
+    quoted = None
     if value.startswith('"'):
         end = value.find('"', 1)
         if end == -1:
             raise InputError("error-sale-usage")
-        customer, rest = value[1:end].strip(), value[end + 1 :].strip()
-    else:
-        customer, _, rest = value.partition(" ")
-    if not customer or not rest:
-        raise InputError("error-sale-usage")
+        quoted, value = value[1:end].strip(), value[end + 1 :].strip()
+        if not quoted:
+            raise InputError("error-sale-usage")
     code = None
-    code_match = _PROMO_CODE.search(rest)
+    code_match = _PROMO_CODE.search(value)
     if code_match:
         code = code_match.group(1).upper()
-        rest = (rest[: code_match.start()] + " " + rest[code_match.end() :]).strip()
+        value = (value[: code_match.start()] + " " + value[code_match.end() :]).strip()
     points = 0
-    points_match = _POINTS.search(rest)
+    points_match = _POINTS.search(value)
     if points_match:
         points = int(points_match.group(1))
-        rest = (rest[: points_match.start()] + " " + rest[points_match.end() :]).strip()
-    day = None
-    date_match = _TRAILING_DATE.search(rest)
-    if date_match:
-        day = date_match.group(1)
-        rest = rest[: date_match.start()].strip()
-    amount_match = _AMOUNT_PREFIX.match(rest)
-    if not amount_match:
+        value = (value[: points_match.start()] + " " + value[points_match.end() :]).strip()
+    words = value.split()
+    spans = _day_spans(words)
+    if len(spans) > 1:
+        raise InputError("salephrase-two-days", first=spans[0].text, second=spans[1].text)
+    day = spans[0].text if spans else None
+    kept = [w for i, w in enumerate(words) if not spans or not spans[0].start <= i < spans[0].end]
+    customer, rest = _customer_and_rest(quoted, kept)
+    if spans and spans[0].short and not (rest and _NUMBER_WORD.match(rest[0])):
+        day = None
+        customer, rest = _customer_and_rest(quoted, words)
+    if not customer or not rest:
+        raise InputError("error-sale-usage")
+    count = _amount_words(rest)
+    if count == 0:
         raise InputError("error-money-format")
     # A trailing separator belongs to no number ("2500, manicure").
-    amount_text = amount_match.group(1).rstrip(" ,.")
-    # 0 is read (a free visit, which the handler confirms); parse_money refuses it elsewhere.
-    amount = 0 if _ZERO_AMOUNT.match(amount_text) else parse_money(amount_text)
-    service = rest[len(amount_match.group(1)) :].strip(" ,") or None
+    amount_text = " ".join(rest[:count]).rstrip(" ,.")
+    numbers = sum(1 for word in rest[:count] if _NUMBER_WORD.match(word))
+    amount = _read_amount(amount_text, several=numbers > 1)
+    service = " ".join(rest[count:]).strip(" ,") or None
     return SaleCommand(
         customer=customer, amount=amount, service=service, day=day, code=code, points=points
     )
+
+
+def _read_amount(text: str, *, several: bool) -> int:
+    # 0 is read (a free visit, which the handler confirms); parse_money refuses it elsewhere.
+    if _ZERO_AMOUNT.match(text):
+        return 0
+    try:
+        return parse_money(text)
+    except InputError as error:
+        if several and error.code == "error-money-format":
+            raise InputError("salephrase-amount-unclear", numbers=text) from None
+        raise
 
 
 _PHONE_TAIL = re.compile(r"(\+?[\d][\d\s\-().]{8,28}\d)$")

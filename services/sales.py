@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from services.customers import customer_totals
+from services.customers import add_offline_customer, customer_totals
 from services.dto import CustomerCard, CustomerTotals, SaleLine, SaleReceipt
 from services.errors import InputError
 from services.loyalty import after_sale, check_points, spend_points
@@ -67,59 +67,87 @@ class SalesService:
         An amount of 0 is taken only as a confirmed free visit (a warranty fix, a gift): it
         counts as a visit (cycles, visit counts), not as revenue, and takes no code or points.
         """
-        if amount < 0 or (amount == 0 and not free_visit):
-            raise InputError("error-money-zero")
-        if amount == 0 and (code or points):
-            raise InputError("datafix-free-visit-extras")
+        _check_amount(amount, free_visit=free_visit, code=code, points=points)
         async with self._db.transaction() as repos:
             customer = await repos.customers.get(customer_id)
             if customer is None:
                 raise InputError("error-customer-gone")
-            service_name = None
-            if service_id is not None:
-                service = await repos.catalogue.get(service_id)
-                if service is None:
-                    raise InputError("error-service-unknown")
-                service_name = service.name
-            discount = None
-            if code:
-                discount = await redeem(
-                    repos, code, customer_id=customer_id, amount=amount, now=now
-                )
-            price = amount - (discount.amount if discount else 0)
-            points_off = await check_points(repos, customer_id, points, price) if points else 0
-            purchase = await repos.purchases.add(
-                customer_id=customer_id,
-                service_id=service_id,
-                amount=price - points_off,
-                discount=discount.amount if discount else 0,
-                points_used=points,
-                purchased_at=self.moment_of(day, now),
-                created_at=now,
-            )
-            if discount:
-                used = await repos.retention.promo_code(discount.code)
-                assert used is not None
-                used.purchase_id = purchase.id
-            if points:
-                await spend_points(repos, customer_id, points, purchase.id, now)
-            profile = profile_from(await repos.settings.all())
-            balance = await after_sale(repos, customer, purchase, profile, now)
-            totals = await customer_totals(repos, customer_id)
-            await queue_thanks(repos, customer, purchase, service_id, totals, now, balance)
-            return SaleReceipt(
-                purchase_id=purchase.id,
-                customer=CustomerCard.of(customer),
-                service_name=service_name,
-                amount=purchase.amount,
-                purchased_at=purchase.purchased_at,
-                is_repeat=await repos.purchases.has_earlier(purchase),
-                totals=totals,
-                discount=purchase.discount,
-                code=discount.code if discount else None,
-                points_used=points,
-                points_balance=balance,
-            )
+            return await self._record(repos, customer, amount, service_id, day, now, code, points)
+
+    async def log_sale_for_new_customer(
+        self,
+        *,
+        name: str | None,
+        phone: str | None,
+        amount: int,
+        service_id: int | None,
+        day: date | None,
+        now: datetime,
+        code: str | None = None,
+        points: int = 0,
+    ) -> SaleReceipt:
+        """Add the customer the owner named (as /addcustomer does) and log their sale: one
+        transaction, so a sale that fails leaves no customer behind."""
+        _check_amount(amount, free_visit=False, code=code, points=points)
+        async with self._db.transaction() as repos:
+            customer = await add_offline_customer(repos, name, phone, now)
+            return await self._record(repos, customer, amount, service_id, day, now, code, points)
+
+    async def _record(
+        self,
+        repos: Repositories,
+        customer: Customer,
+        amount: int,
+        service_id: int | None,
+        day: date | None,
+        now: datetime,
+        code: str | None,
+        points: int,
+    ) -> SaleReceipt:
+        customer_id = customer.id
+        service_name = None
+        if service_id is not None:
+            service = await repos.catalogue.get(service_id)
+            if service is None:
+                raise InputError("error-service-unknown")
+            service_name = service.name
+        discount = None
+        if code:
+            discount = await redeem(repos, code, customer_id=customer_id, amount=amount, now=now)
+        price = amount - (discount.amount if discount else 0)
+        points_off = await check_points(repos, customer_id, points, price) if points else 0
+        purchase = await repos.purchases.add(
+            customer_id=customer_id,
+            service_id=service_id,
+            amount=price - points_off,
+            discount=discount.amount if discount else 0,
+            points_used=points,
+            purchased_at=self.moment_of(day, now),
+            created_at=now,
+        )
+        if discount:
+            used = await repos.retention.promo_code(discount.code)
+            assert used is not None
+            used.purchase_id = purchase.id
+        if points:
+            await spend_points(repos, customer_id, points, purchase.id, now)
+        profile = profile_from(await repos.settings.all())
+        balance = await after_sale(repos, customer, purchase, profile, now)
+        totals = await customer_totals(repos, customer_id)
+        await queue_thanks(repos, customer, purchase, service_id, totals, now, balance)
+        return SaleReceipt(
+            purchase_id=purchase.id,
+            customer=CustomerCard.of(customer),
+            service_name=service_name,
+            amount=purchase.amount,
+            purchased_at=purchase.purchased_at,
+            is_repeat=await repos.purchases.has_earlier(purchase),
+            totals=totals,
+            discount=purchase.discount,
+            code=discount.code if discount else None,
+            points_used=points,
+            points_balance=balance,
+        )
 
     async def recent_repeat(
         self,
@@ -193,6 +221,13 @@ class SalesService:
             await repos.purchases.detach(purchase.id)
             await repos.purchases.delete(purchase)
             return line
+
+
+def _check_amount(amount: int, *, free_visit: bool, code: str | None, points: int) -> None:
+    if amount < 0 or (amount == 0 and not free_visit):
+        raise InputError("error-money-zero")
+    if amount == 0 and (code or points):
+        raise InputError("datafix-free-visit-extras")
 
 
 THANKS = "thanks"

@@ -40,8 +40,8 @@ from storage.models import (
     Purchase,
     Rating,
 )
-from tests.conftest import RunningBot
-from tests.test_once import register, until
+from tests.conftest import RunningBot, register
+from tests.test_once import until
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 THURSDAY = date(2026, 11, 26)
@@ -135,7 +135,6 @@ async def shop(app: RunningBot) -> tuple[RunningBot, Ids]:
         if not waiting:
             break
         await asyncio.sleep(0.05)
-    await asyncio.sleep(1.2)  # replies are paced: one message a second per chat
     return app, {"service": 1, "booking": booking.id, "purchase": 1, "ref": ref}
 
 

@@ -173,3 +173,171 @@ def test_money_is_shown_the_shops_way() -> None:
     assert format_money(250000, "RUB") == "2\u00a0500\u00a0₽"
     assert format_money(250050, "RUB") == "2\u00a0500,50\u00a0₽"
     assert format_money(250050, "USD") == "$2,500.50"
+
+
+# --- days and names as people type them (issue 14, item 6); TODAY is a Wednesday -----------
+
+
+@pytest.mark.parametrize(
+    ("typed", "day"),
+    [
+        ("сегодня", date(2026, 11, 25)),
+        ("Today", date(2026, 11, 25)),
+        ("вчера", date(2026, 11, 24)),
+        ("yesterday", date(2026, 11, 24)),
+        ("позавчера", date(2026, 11, 23)),
+        # A weekday is the most recent such day within the last seven: today's is today.
+        ("ср", date(2026, 11, 25)),
+        ("в среду", date(2026, 11, 25)),
+        ("wednesday", date(2026, 11, 25)),
+        ("вт", date(2026, 11, 24)),
+        ("во вторник", date(2026, 11, 24)),
+        ("пн", date(2026, 11, 23)),
+        ("понедельник", date(2026, 11, 23)),
+        ("в понедельник", date(2026, 11, 23)),
+        ("mon", date(2026, 11, 23)),
+        ("Monday", date(2026, 11, 23)),
+        ("on monday", date(2026, 11, 23)),
+        ("Пн.", date(2026, 11, 23)),
+        ("вс", date(2026, 11, 22)),
+        ("воскресенье", date(2026, 11, 22)),
+        ("в субботу", date(2026, 11, 21)),
+        ("sat", date(2026, 11, 21)),
+        ("пятница", date(2026, 11, 20)),
+        ("fri", date(2026, 11, 20)),
+        ("чт", date(2026, 11, 19)),
+        ("thursday", date(2026, 11, 19)),
+        # DD.MM is the most recent such day: this year, or last year when it is still ahead.
+        ("20.11", date(2026, 11, 20)),
+        ("25.11", date(2026, 11, 25)),
+        ("26.11", date(2025, 11, 26)),
+        ("31.12", date(2025, 12, 31)),
+        ("5.3", date(2026, 3, 5)),
+        ("05.03.2026", date(2026, 3, 5)),
+        ("05/03/2026", date(2026, 3, 5)),
+        ("2026-03-05", date(2026, 3, 5)),
+    ],
+)
+def test_days_people_type(typed: str, day: date) -> None:
+    assert parse_date(typed, today=TODAY) == day
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        ("вчерашний", "salephrase-day-unknown"),
+        ("сегодняшняя", "salephrase-day-unknown"),
+        ("пятнца", "salephrase-day-unknown"),
+        ("понедельнк", "salephrase-day-unknown"),
+        ("в субботy", "salephrase-day-unknown"),  # a Latin y
+        ("mondy", "salephrase-day-unknown"),
+        ("firday", "salephrase-day-unknown"),
+        ("31.02", "error-date-impossible"),
+        ("29.02", "error-date-impossible"),  # 2026 has no 29 February
+        ("32.01", "error-date-impossible"),
+        ("01.01.2027", "error-date-future"),
+        ("в", "error-date-format"),
+    ],
+)
+def test_days_refused(typed: str, code: str) -> None:
+    with pytest.raises(InputError) as error:
+        parse_date(typed, today=TODAY)
+    assert error.value.code == code, typed
+
+
+def test_the_backdating_limit_holds_for_every_form() -> None:
+    earliest = date(2026, 11, 22)
+    assert parse_date("вс", today=TODAY, earliest=earliest) == earliest
+    for typed in ("пт", "friday", "20.11", "2026-11-20"):
+        with pytest.raises(InputError) as error:
+            parse_date(typed, today=TODAY, earliest=earliest)
+        assert error.value.code == "error-date-too-old", typed
+
+
+@pytest.mark.parametrize(
+    ("typed", "parts"),
+    [
+        # The three lines of the issue.
+        ("+79990000000 1 800 ₽ Педикюр вчера", ("+79990000000", 180000, "Педикюр", "вчера")),
+        ("Ольга Смирнова 2700 Маникюр гель", ("Ольга Смирнова", 270000, "Маникюр гель", None)),
+        ("+79990000001 2500", ("+79990000001", 250000, None, None)),
+        # A day anywhere: first, after the customer, inside the service, last.
+        ("вчера Ольга 2700 Маникюр", ("Ольга", 270000, "Маникюр", "вчера")),
+        ("Ольга вчера 2700 Маникюр", ("Ольга", 270000, "Маникюр", "вчера")),
+        ("#1 2 500 в пятницу Маникюр", ("#1", 250000, "Маникюр", "в пятницу")),
+        ("#1 2500 Маникюр 20.11 гель", ("#1", 250000, "Маникюр гель", "20.11")),
+        ("#1 20.11.2026 2500", ("#1", 250000, None, "20.11.2026")),
+        (
+            "Anna Petrova 2500 gel manicure on Monday",
+            ("Anna Petrova", 250000, "gel manicure", "on monday"),
+        ),
+        ("Anna 2500, manicure, yesterday", ("Anna", 250000, "manicure", "yesterday")),
+        ("@anna 2500 пн", ("@anna", 250000, None, "пн")),
+        # Amounts with spaces and signs belong together.
+        ("Ольга 2 500 Маникюр", ("Ольга", 250000, "Маникюр", None)),
+        ("Ольга 1 800 ₽", ("Ольга", 180000, None, None)),
+        ("Ольга 800₽ Маникюр", ("Ольга", 80000, "Маникюр", None)),
+        ("Anna $12.99 coffee", ("Anna", 1299, "coffee", None)),
+        ("Anna 2 500,50 руб. manicure", ("Anna", 250050, "manicure", None)),
+        # 12.05 with no other number is the amount; with one, it is the day; before ₽, money.
+        ("Anna 12.05", ("Anna", 1205, None, None)),
+        ("Anna 12.05 ₽ coffee", ("Anna", 1205, "coffee", None)),
+        ("Anna 12.05 2500", ("Anna", 250000, None, "12.05")),
+        # A name with a number is quoted; a name near a day word is still a name.
+        ('"Кабинет 5" 2500', ("Кабинет 5", 250000, None, None)),
+        ('"Ольга Вчера" 2500 вчера', ("Ольга Вчера", 250000, None, "вчера")),
+        ("Frida 2500", ("Frida", 250000, None, None)),
+        ("Anna 300 sundae", ("Anna", 30000, "sundae", None)),
+    ],
+)
+def test_one_line_sale_as_people_type_it(
+    typed: str, parts: tuple[str, int, str | None, str | None]
+) -> None:
+    cmd = split_sale_command(typed)
+    assert (cmd.customer, cmd.amount, cmd.service, cmd.day) == parts
+
+
+def test_one_line_sale_keeps_codes_and_points_anywhere() -> None:
+    cmd = split_sale_command("Ольга Смирнова BD-7KQ2ZX вчера 2700 points:100 Маникюр")
+    assert (cmd.customer, cmd.amount, cmd.service, cmd.day) == (
+        "Ольга Смирнова",
+        270000,
+        "Маникюр",
+        "вчера",
+    )
+    assert (cmd.code, cmd.points) == ("BD-7KQ2ZX", 100)
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        # A name followed by numbers that do not read as one amount: refused, never guessed.
+        ("Ольга 2 2700 Маникюр", "salephrase-amount-unclear"),
+        ("Кабинет 5 25 00", "salephrase-amount-unclear"),
+        ("#1 2500 3 Маникюр", "salephrase-amount-unclear"),
+        # Two days in one line.
+        ("#1 2500 вчера 20.11", "salephrase-two-days"),
+        ("#1 в пятницу 2500 2026-11-20", "salephrase-two-days"),
+        ("Anna today 2500 yesterday", "salephrase-two-days"),
+        # A day meant but not written as one we read.
+        ("#1 2500 вчерашний Маникюр", "salephrase-day-unknown"),
+        ("#1 2500 Маникюр пятнца", "salephrase-day-unknown"),
+        ("Anna 2500 mondy", "salephrase-day-unknown"),
+        # No amount, or nothing after the customer.
+        ("Ольга Смирнова Маникюр", "error-sale-usage"),
+        ("Ольга вчера", "error-sale-usage"),
+        ("#1 Маникюр 2500", "error-money-format"),
+    ],
+)
+def test_one_line_sale_refused(typed: str, code: str) -> None:
+    with pytest.raises(InputError) as error:
+        split_sale_command(typed)
+    assert error.value.code == code, typed
+
+
+def test_an_impossible_day_in_the_line_is_refused_when_read() -> None:
+    cmd = split_sale_command("#1 2500 31.02")
+    assert cmd.day == "31.02"
+    with pytest.raises(InputError) as error:
+        parse_date(cmd.day, today=TODAY)
+    assert error.value.code == "error-date-impossible"

@@ -15,6 +15,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot import formatting, keyboards
 from bot.callbacks import (
+    SaleAddCustomer,
     SaleApplyCode,
     SaleDelete,
     SaleDeleteConfirm,
@@ -30,10 +31,11 @@ from bot.config import Settings
 from bot.filters import ANSWER
 from bot.i18n import tr
 from bot.long_text import answer_long
-from bot.once import ONCE_PER_MESSAGE
+from bot.once import ONCE, ONCE_PER_MESSAGE
 from services.catalogue import CatalogueService
-from services.customers import CustomerService
+from services.customers import CustomerService, NewCustomer
 from services.errors import InputError
+from services.money import format_money
 from services.parsing import parse_date, parse_money, parse_whole, split_sale_command
 from services.sales import SalesService
 from services.shop import ShopService
@@ -48,6 +50,7 @@ class SaleForm(StatesGroup):
     day = State()
     repeat = State()  # a one-line sale just like one logged minutes ago: log it too?
     free_visit = State()  # a one-line sale of 0: a free visit?
+    new_customer = State()  # a one-line sale for a phone or name nobody has: add them?
 
 
 def create_router() -> Router:
@@ -81,6 +84,9 @@ def create_router() -> Router:
         SaleForm.free_visit,
         flags=ONCE_PER_MESSAGE,
     )
+    router.callback_query.register(
+        add_customer_and_log, SaleAddCustomer.filter(), SaleForm.new_customer, flags=ONCE
+    )
     router.message.register(list_sales, Command("sales"))
     router.message.register(delete_command, Command("delsale"))
     router.callback_query.register(ask_delete, SaleDelete.filter())
@@ -107,32 +113,31 @@ async def sale_command(
         return
     now = clock()
     parsed = split_sale_command(command.args)
-    card = await customers.find_one(parsed.customer)
+    # The rest of the line is checked first: adding a customer is offered for a sale that fits.
     service = await catalogue.require_by_name(parsed.service) if parsed.service else None
     day = (
         parse_date(parsed.day, today=sales.today(now), earliest=sales.earliest_date(now))
         if parsed.day
         else None
     )
+    if parsed.amount == 0 and (parsed.code or parsed.points):
+        raise InputError("datafix-free-visit-extras")
     service_id = service.id if service else None
     pending: dict[str, Any] = {
-        "customer_id": card.id,
+        "customer_id": None,
         "amount": parsed.amount,
         "service_id": service_id,
         "day": day.isoformat() if day else None,
         "code": parsed.code,
         "points": parsed.points,
     }
+    card = await customers.find_or_describe(parsed.customer)
+    if isinstance(card, NewCustomer):
+        await _offer_new_customer(message, state, card, pending, shop)
+        return
+    pending["customer_id"] = card.id
     if parsed.amount == 0:
-        if parsed.code or parsed.points:
-            raise InputError("datafix-free-visit-extras")
-        # 0 is a typo as often as a warranty fix: it is logged only once confirmed.
-        await state.set_state(SaleForm.free_visit)
-        await state.set_data({"pending": pending})
-        await message.answer(
-            tr("datafix-free-visit-ask", customer=card.label),
-            reply_markup=_free_visit_keyboard(),
-        )
+        await _ask_free_visit(message, state, pending, card.label)
         return
     repeat = await sales.recent_repeat(
         customer_id=card.id,
@@ -153,6 +158,78 @@ async def sale_command(
         )
         return
     await _log_pending(message, state, pending, sales, shop, settings, now)
+
+
+async def _ask_free_visit(
+    message: Message, state: FSMContext, pending: dict[str, Any], label: str
+) -> None:
+    # 0 is a typo as often as a warranty fix: it is logged only once confirmed.
+    await state.set_state(SaleForm.free_visit)
+    await state.set_data({"pending": pending})
+    await message.answer(
+        tr("datafix-free-visit-ask", customer=label), reply_markup=_free_visit_keyboard()
+    )
+
+
+async def _offer_new_customer(
+    message: Message,
+    state: FSMContext,
+    newcomer: NewCustomer,
+    pending: dict[str, Any],
+    shop: ShopService,
+) -> None:
+    """Nobody has this phone or name: one tap adds them with it and logs the sale."""
+    await state.set_state(SaleForm.new_customer)
+    await state.set_data(
+        {"pending": pending, "newcomer": {"name": newcomer.name, "phone": newcomer.phone}}
+    )
+    currency = (await shop.profile()).currency
+    builder = InlineKeyboardBuilder()
+    builder.button(text=tr("salephrase-add-button"), callback_data=SaleAddCustomer())
+    await message.answer(
+        tr(
+            "salephrase-add-offer",
+            who=newcomer.shown,
+            amount=format_money(pending["amount"], currency),
+        ),
+        reply_markup=builder.as_markup(),
+    )
+
+
+async def add_customer_and_log(
+    query: CallbackQuery,
+    state: FSMContext,
+    customers: CustomerService,
+    sales: SalesService,
+    shop: ShopService,
+    settings: Settings,
+    clock: Callable[[], datetime],
+) -> None:
+    await query.answer()
+    assert isinstance(query.message, Message)
+    data = await state.get_data()
+    pending, newcomer = data["pending"], data["newcomer"]
+    now = clock()
+    if pending["amount"] == 0:
+        # A free visit still waits for its own question, asked of the customer just added.
+        card = await customers.add_offline(newcomer["name"], newcomer["phone"], now)
+        await query.message.edit_text(tr("salephrase-added", customer=card.label))
+        await _ask_free_visit(query.message, state, {**pending, "customer_id": card.id}, card.label)
+        return
+    sale = await sales.log_sale_for_new_customer(
+        name=newcomer["name"],
+        phone=newcomer["phone"],
+        amount=pending["amount"],
+        service_id=pending["service_id"],
+        day=date.fromisoformat(pending["day"]) if pending["day"] else None,
+        now=now,
+        code=pending["code"],
+        points=pending["points"],
+    )
+    await state.clear()
+    await query.message.edit_text(tr("salephrase-added", customer=sale.customer.label))
+    currency = (await shop.profile()).currency
+    await query.message.answer(formatting.receipt(sale, currency, settings.zone))
 
 
 def _repeat_keyboard() -> InlineKeyboardMarkup:

@@ -68,7 +68,7 @@ BOT_USER: Final[JSON] = {
 }
 
 DEFAULT_TIMEOUT: Final = 5.0  # seconds a helper waits for the bot before failing
-DEFAULT_QUIET: Final = 0.15  # seconds without bot activity that end a conversation turn
+DEFAULT_QUIET: Final = 0.05  # seconds without bot activity after the update was handled
 
 NOT_MODIFIED: Final = (
     "Bad Request: message is not modified: specified new message content and reply markup "
