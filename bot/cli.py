@@ -1,4 +1,4 @@
-"""`python -m bot …`: run the bot, migrate the database, move data in and out as CSV."""
+"""`python -m bot …`: run the bot, migrate the database, move data in and out (CSV, dump)."""
 
 from __future__ import annotations
 
@@ -43,6 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
     load = commands.add_parser("import", help="read customers, purchases or services from CSV")
     load.add_argument("kind", choices=KINDS)
     load.add_argument("file", type=Path)
+    dump = commands.add_parser("dump", help="write every table to one file (to move databases)")
+    dump.add_argument("file", type=Path)
+    restore = commands.add_parser("load", help="read a dump into a new, empty database")
+    restore.add_argument("file", type=Path)
     cli_analytics.add_parsers(commands)
     return parser
 
@@ -65,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(settings)
     if command in cli_analytics.COMMANDS:
         return cli_analytics.main(args, settings)
-    if command == "import" and not args.file.is_file():
+    if command in ("import", "load") and not args.file.is_file():
         print(f"no such file: {args.file}", file=sys.stderr)
         return 2
     return asyncio.run(_command(settings, command, args))
@@ -78,6 +82,10 @@ async def _command(settings: Settings, command: str, args: argparse.Namespace) -
         return await _export(settings, args.kind, args.output)
     if command == "jobs":
         return await _jobs(settings, args.jobs_command, getattr(args, "name", None))
+    if command == "dump":
+        return await _dump(settings, args.file)
+    if command == "load":
+        return await _load(settings, args.file)
     return await _import(settings, args.kind, args.file)
 
 
@@ -187,4 +195,40 @@ async def _import(settings: Settings, kind: str, path: Path) -> int:
     )
     for note in report.notes:
         print(f"  {note}")
+    return 0
+
+
+async def _dump(settings: Settings, path: Path) -> int:
+    from storage.database import Database
+    from storage.dump import dump
+
+    db = Database(settings.database_url)
+    try:
+        await db.migrate()
+        with path.open("w", encoding="utf-8") as out:
+            counts = await dump(db, out)
+    finally:
+        await db.dispose()
+    print(f"dumped {sum(counts.values())} rows of {len(counts)} tables to {path}", file=sys.stderr)
+    return 0
+
+
+async def _load(settings: Settings, path: Path) -> int:
+    from storage.database import Database
+    from storage.dump import DumpError, load
+
+    db = Database(settings.database_url)
+    try:
+        await db.migrate()
+        with path.open(encoding="utf-8") as source:
+            counts = await load(db, source)
+    except DumpError as exc:
+        print(f"nothing loaded: {exc}", file=sys.stderr)
+        return 1
+    except UnicodeDecodeError:
+        print(f"nothing loaded: {path} is not a dump (not UTF-8 text)", file=sys.stderr)
+        return 1
+    finally:
+        await db.dispose()
+    print(f"loaded {sum(counts.values())} rows of {len(counts)} tables from {path}")
     return 0

@@ -2,8 +2,9 @@
 
 `stats` prints the /stats report (in DEFAULT_LANGUAGE) or, with --json, the figures as JSON
 (keys in the README, "Analytics"); money in JSON is in minor units (kopecks, cents).
-`clv` fits the customer-value model on a transactions CSV (`customer_id,date,amount`, extra
-columns ignored; amounts in the file's own unit) or on the database.
+`clv` fits the customer-value model on a transactions CSV (`customer_id,date,amount`, or the
+bot's own purchase export with `customer`; customer ids are any text; extra columns ignored;
+amounts in the file's own unit) or on the database.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import itertools
 import json
 import math
+import re
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -47,7 +50,7 @@ def add_parsers(commands: Any) -> None:
         "--transactions",
         type=Path,
         metavar="FILE.csv",
-        help="customer_id,date,amount rows (default: the database)",
+        help="customer_id (or customer),date,amount rows (default: the database)",
     )
     model.add_argument(
         "--calibration-end",
@@ -228,33 +231,76 @@ class BadFile(Exception):
     pass
 
 
+# The bot's own purchase export (`python -m bot export purchases`) names the customer
+# column `customer`; spreadsheets and papers (CDNOW) say `customer_id`. Either is read.
+_CUSTOMER_COLUMNS = ("customer_id", "customer")
+_DOTTED = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})(?:[ T].*)?$")
+
+
+def _day(text: str) -> date:
+    """2024-01-31, 2024-01-31 12:00:00(+03:00) as the export writes, or 31.01.2024."""
+    text = text.strip()
+    dotted = _DOTTED.match(text)
+    if dotted:
+        day, month, year = (int(part) for part in dotted.groups())
+        return date(year, month, day)
+    return datetime.fromisoformat(text).date()
+
+
+def _amount(text: str) -> float:
+    """2500, 2500.00 (the export), 2 500,50 (a Russian spreadsheet)."""
+    cleaned = "".join(text.split()).replace(",", ".")
+    amount = float(cleaned)
+    if not math.isfinite(amount):
+        raise ValueError("amount is not a number")
+    return amount
+
+
 def read_transactions(path: Path) -> list[tuple[str, date, float]]:
-    """Rows of a transactions CSV; BadFile names every bad line (up to ten)."""
+    """Rows of a transactions CSV; BadFile names every bad line (up to ten).
+
+    Customer ids are any text (C099, an e-mail, a UUID, a phone); a leading apostrophe the
+    export adds against spreadsheet formulas is dropped, so the same customer reads the same.
+    """
     if not path.is_file():
         raise BadFile(f"no such file: {path}")
     try:
         with path.open(encoding="utf-8-sig", newline="") as source:
-            reader = csv.DictReader(source)
-            missing = {"customer_id", "date", "amount"} - set(reader.fieldnames or [])
-            if missing:
-                raise BadFile(f"{path}: missing column(s) {', '.join(sorted(missing))}")
-            rows: list[tuple[str, date, float]] = []
-            problems: list[str] = []
-            for line, row in enumerate(reader, start=2):
-                try:
-                    customer = (row["customer_id"] or "").strip()
-                    if not customer:
-                        raise ValueError("empty customer_id")
-                    day = datetime.fromisoformat((row["date"] or "").strip()).date()
-                    amount = float((row["amount"] or "").strip().replace(",", "."))
-                    if not math.isfinite(amount):
-                        raise ValueError("amount is not a number")
-                except ValueError as error:
-                    problems.append(f"line {line}: {error}")
-                    continue
-                rows.append((customer, day, amount))
+            return _read_rows(path, source)
     except UnicodeDecodeError:
         raise BadFile(f"{path} is not UTF-8 text (save it as CSV UTF-8)") from None
+    except csv.Error as error:
+        raise BadFile(f"{path}: not a readable CSV file ({error})") from None
+    except OSError as error:
+        raise BadFile(f"{path}: cannot be read ({error.strerror or error})") from None
+
+
+def _read_rows(path: Path, source: Any) -> list[tuple[str, date, float]]:
+    header = source.readline()
+    delimiter = max((",", ";", "\t"), key=header.count)  # a tie means ","
+    reader = csv.DictReader(itertools.chain([header], source), delimiter=delimiter)
+    names = [name.strip() for name in reader.fieldnames or []]
+    reader.fieldnames = names
+    column = next((name for name in _CUSTOMER_COLUMNS if name in names), None)
+    missing = [] if column else ["customer_id"]
+    missing += [name for name in ("date", "amount") if name not in names]
+    if missing:
+        raise BadFile(
+            f"{path}: missing column(s) {', '.join(missing)} "
+            "(expected customer_id or customer, date, amount)"
+        )
+    assert column is not None
+    rows: list[tuple[str, date, float]] = []
+    problems: list[str] = []
+    for line, row in enumerate(reader, start=2):
+        try:
+            customer = (row[column] or "").strip()
+            customer = customer.removeprefix("'").strip()
+            if not customer:
+                raise ValueError(f"empty {column}")
+            rows.append((customer, _day(row["date"] or ""), _amount(row["amount"] or "")))
+        except ValueError as error:
+            problems.append(f"line {line}: {error}")
     if problems:
         more = f"\n  … and {len(problems) - 10} more" if len(problems) > 10 else ""
         raise BadFile(f"{path}: bad rows, nothing fitted:\n  " + "\n  ".join(problems[:10]) + more)
@@ -272,7 +318,11 @@ def _clv_file(path: Path, end: date | None, margin: int, as_json: bool) -> int:
         print(error, file=sys.stderr)
         return 2
     end = end or max(day for _, day, _ in rows)
-    summary = clv.summarize(rows, end, unit_days=prediction.UNIT_DAYS)
+    # The model keys customers by integer (database ids); a file's ids are any text, so
+    # each distinct text gets a number in the order it first appears.
+    numbers: dict[str, int] = {}
+    numbered = [(numbers.setdefault(c, len(numbers)), day, v) for c, day, v in rows]
+    summary = clv.summarize(numbered, end, unit_days=prediction.UNIT_DAYS)
     outcome = prediction.fit(summary, margin / 100)
     return _print_clv(outcome, "file", end, margin, as_json)
 

@@ -191,8 +191,12 @@ async def _customer_lines(repos: Repositories) -> AsyncIterator[list[str]]:
     ).order_by(Customer.id)
     result = await repos.session.stream(stmt.execution_options(yield_per=_BATCH))
     async for ext, name, phone, telegram_id, day, month, year, source, consent in result:
-        # "--03-05" (a birthday without the year) and "+7916…" are formulas to a spreadsheet.
-        birthday = Birthday(day, month, year).iso() if day and month else None
+        # A birthday without the year as people write it, 05.03 (ISO's "--03-05" reads as
+        # a formula to a spreadsheet and as nonsense to a person); with the year, ISO.
+        birthday = None
+        if day and month:
+            known = Birthday(day, month, year)
+            birthday = known.iso() if year is not None else known.as_text()
         yield [
             _safe(ext),
             _safe(name),

@@ -165,3 +165,48 @@ def test_clv_calibration_end_before_any_purchase(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert "too little data: 0 customers" in result.stderr
+
+
+def _text_id_rows(header: str, name: str) -> str:
+    """The CDNOW sample with customer ids as text (C0001, an e-mail), under `header`."""
+    lines = CDNOW.read_text(encoding="utf-8").splitlines()
+    out = [header]
+    for line in lines[1:]:
+        customer, day, _quantity, amount = line.split(",")
+        ident = f"C{int(customer):04d}" if name == "code" else f"c{customer}@mail.ru"
+        out.append(f"{ident},{day} 12:00:00,{amount}")
+    return "\n".join(out) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("header", "name"),
+    [("customer_id,date,amount", "code"), ("customer,date,amount", "email")],
+)
+def test_clv_takes_text_ids_and_the_export_columns(tmp_path: Path, header: str, name: str) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text(_text_id_rows(header, name), encoding="utf-8")
+    result = run_cli(
+        "clv",
+        "--transactions",
+        str(path),
+        "--calibration-end",
+        "1997-09-30",
+        "--json",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    # The same fit as with the numeric ids: ids are only labels.
+    assert round(data["bgnbd"]["r"], 3) == 0.243 and data["customers"] == 2357
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"\x00\x01\xff\xfe garbage", b'customer,date,amount\n"C1,2024-01-01,5\n'],
+)
+def test_clv_unreadable_file_is_one_line_not_a_traceback(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "t.csv"
+    path.write_bytes(content)
+    result = run_cli("clv", "--transactions", str(path), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and result.stderr.strip()

@@ -207,8 +207,8 @@ async def test_export_format(db: Database) -> None:
     )
     assert await run_export(db, "customers") == (
         "external_id,name,phone,telegram_id,birthday,source,consent\n"
-        # A phone and a birthday without the year are formulas to a spreadsheet too.
-        ',Анна Петрова,"\'+79161234567",42,"\'--03-05",insta_promo,yes\n'
+        # A phone is a formula to a spreadsheet too; a birthday without the year is DD.MM.
+        ',Анна Петрова,"\'+79161234567",42,05.03,insta_promo,yes\n'
         ",🌸,,5123456789,,,no\n"
         # not run as a formula
         'C-17,"\'=HYPERLINK(1)","\'+15551234567",,1996-02-29,offline,\n'
@@ -597,3 +597,15 @@ async def test_unknown_kind_is_a_value_error(db: Database) -> None:
         await run_export(db, "orders")
     with pytest.raises(ValueError, match="unknown kind"):
         await run_import(db, "orders", "a,b\n")
+
+
+async def test_a_birthday_without_the_year_round_trips_as_dd_mm(
+    db: Database, other_db: Database
+) -> None:
+    await run_import(db, "customers", "phone,birthday\n+79160000001,05.03\n")
+    exported = await run_export(db, "customers")
+    assert ",05.03," in exported and "--" not in exported
+    await run_import(other_db, "customers", exported)
+    async with other_db.reading() as repos:
+        [customer] = await repos.customers.all()
+    assert (customer.birth_day, customer.birth_month, customer.birth_year) == (5, 3, None)
