@@ -3,12 +3,14 @@ and the real bot polling a fake Telegram Bot API server on 127.0.0.1."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiogram import Bot, Dispatcher
@@ -37,6 +39,40 @@ class FakeClock:
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
+
+
+@dataclass
+class Monotonic:
+    """A hand-moved monotonic clock for the limiter; its sleep moves time instead of waiting."""
+
+    now: float = 1000.0
+    slept: list[float] = field(default_factory=list)
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        target = self.now + seconds
+        await asyncio.sleep(0)
+        self.now = max(self.now, target)
+
+
+async def eventually(
+    check: Callable[[], Any], within: float = 5.0, what: str = "the condition"
+) -> None:
+    """Wait for something the bot brings about in the background (the outbox, a burst)."""
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + within
+    while True:
+        result = check()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return
+        if loop.time() > give_up:
+            pytest.fail(f"{what}: not within {within}s")
+        await asyncio.sleep(0.02)
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import logging
 import socket
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -26,27 +25,10 @@ from services.ratelimit import RateLimiter
 from storage.database import Database
 from storage.models import Customer, OutboxMessage
 from storage.outbox import BLOCKED, FAILED, PENDING, SENT, UNCERTAIN
-from tests.conftest import FakeClock, RunningBot, make_settings
+from tests.conftest import FakeClock, Monotonic, RunningBot, eventually, make_settings
 from tests.fakes.telegram import BOT_TOKEN, Call, FakeTelegram, LocalAiohttpSession
 
 # --------------------------------------------------------------------------- helpers
-
-
-@dataclass
-class Monotonic:
-    """A hand-moved monotonic clock for the limiter; its sleep moves time instead of waiting."""
-
-    now: float = 1000.0
-    slept: list[float] = field(default_factory=list)
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        target = self.now + seconds
-        await asyncio.sleep(0)
-        self.now = max(self.now, target)
 
 
 def fast_limiter() -> RateLimiter:
@@ -127,20 +109,6 @@ def sends(fake: FakeTelegram, chat_id: int | None = None) -> list[Call]:
 
 def delivered(fake: FakeTelegram, chat_id: int | None = None) -> list[Call]:
     return [c for c in sends(fake, chat_id) if c.ok]
-
-
-async def eventually(check: Callable[[], Any], within: float = 5.0) -> None:
-    loop = asyncio.get_running_loop()
-    give_up = loop.time() + within
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        if loop.time() > give_up:
-            pytest.fail(f"condition not met within {within}s")
-        await asyncio.sleep(0.02)
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ and dropped connections; only a definite refusal fails a row."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -17,25 +15,11 @@ from services.ratelimit import RateLimiter
 from storage.database import Database
 from storage.models import OutboxMessage
 from storage.outbox import FAILED, PENDING, SENT
-from tests.conftest import FakeClock, RunningBot, make_settings, use_limiter
+from tests.conftest import FakeClock, RunningBot, eventually, make_settings, use_limiter
 from tests.fakes.telegram import Call, FakeTelegram
 
 BAD_GATEWAY = "<html>Bad Gateway</html>"
 SERVER_ERROR = '{"ok":false,"error_code":500,"description":"Internal Server Error"}'
-
-
-async def eventually(check: Callable[[], Any], within: float, what: str) -> None:
-    loop = asyncio.get_running_loop()
-    give_up = loop.time() + within
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        if loop.time() > give_up:
-            pytest.fail(f"{what}: not within {within}s")
-        await asyncio.sleep(0.05)
 
 
 async def rows(db: Database) -> list[OutboxMessage]:

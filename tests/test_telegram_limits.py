@@ -7,9 +7,6 @@ flood limits switched on (`fake.rate_limits()`: 30/s overall, 1/s per chat, 20/m
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 import pytest
 
@@ -19,41 +16,18 @@ from scheduler.delivery import DeliveryWorker
 from services.outbox import Outgoing, enqueue
 from services.ratelimit import RateLimiter
 from storage.database import Database
-from tests.conftest import OWNER_ID, FakeClock, RunningBot, make_settings, use_limiter
+from tests.conftest import (
+    OWNER_ID,
+    FakeClock,
+    Monotonic,
+    RunningBot,
+    eventually,
+    make_settings,
+    use_limiter,
+)
 from tests.fakes.telegram import Call, FakeTelegram
 
 APOLOGY = "something went wrong"
-
-
-@dataclass
-class Monotonic:
-    """A hand-moved monotonic clock; its sleep moves time instead of waiting."""
-
-    now: float = 1000.0
-    slept: list[float] = field(default_factory=list)
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        target = self.now + seconds
-        await asyncio.sleep(0)
-        self.now = max(self.now, target)
-
-
-async def eventually(check: Callable[[], Any], within: float, what: str) -> None:
-    loop = asyncio.get_running_loop()
-    give_up = loop.time() + within
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        if loop.time() > give_up:
-            pytest.fail(f"{what}: not within {within}s")
-        await asyncio.sleep(0.05)
 
 
 def texts(fake: FakeTelegram, chat_id: int) -> list[str]:
