@@ -49,7 +49,13 @@ AT_RISK_LIST = 10
 TOP_PREDICTED = 10
 CAMPAIGN_WINDOW_DAYS = 14  # a purchase this soon after a message is attributed to it
 CAMPAIGN_SHARE_DAYS = 30  # repeat share this long before and after a kind's first send
+# One idea, two ways to type it (issue 14): a source has either a total spend ("spend:", from
+# /spend) or a cost per customer ("cac:", from /cac); setting one removes the other, and each
+# is derived from the other with the source's buying customers.
 CAC_PREFIX = "cac:"
+SPEND_PREFIX = "spend:"
+# "All purchases so far" for the settings screen, which has no as-of date.
+_ALL_TIME = datetime(9999, 1, 1, tzinfo=UTC)
 # /stats waits this long for a fit of new data, then answers with the fit from before the
 # latest sales (or without the prediction, the first time) while the fit goes on.
 MODEL_WAIT_SECONDS = 1.0
@@ -224,6 +230,8 @@ class AtRiskCustomer:
     days_since_last: int
     cycle_days: float | None
     reachable: bool  # on Telegram, not blocked, did not refuse offers
+    # "model" (P(alive) of a model that tells customers apart) or "cycle" (own cycle × 2)
+    rule: str = "model"
 
 
 @dataclass(frozen=True, slots=True)
@@ -397,7 +405,7 @@ class AnalyticsService:
                 WindowCounts(*counts[1]),
                 found.grades,
                 found.by_source,
-                _decode_cac(await q.prefixed_settings(CAC_PREFIX)),
+                await _cac_by_source(q, found.by_source),
                 [MonthCounts(i, *c) for i, c in enumerate(counts[2:])],
                 await self._abc(q, found.grades, found.leaders),
             )
@@ -581,6 +589,7 @@ class AnalyticsService:
             contacts = await AnalyticsQueries(repos.session).contacts(
                 [r.customer_id for r in risky]
             )
+        by_model = prediction.tells_apart(outcome)
         out = []
         for row in risky:
             contact = contacts.get(row.customer_id)
@@ -595,11 +604,12 @@ class AnalyticsService:
                     row.customer_id,
                     contact.name if contact else None,
                     row.value,
-                    isinstance(outcome, prediction.ModelFit),
+                    by_model,
                     row.p_alive,
                     row.days_since_last,
                     row.cycle_days,
                     reachable,
+                    "model" if by_model else "cycle",
                 )
             )
         return out
@@ -674,7 +684,7 @@ class AnalyticsService:
         async with self._db.reading() as repos:
             profile = profile_from(await repos.settings.all())
             q = AnalyticsQueries(repos.session)
-            cac = _decode_cac(await q.prefixed_settings(CAC_PREFIX))
+            cac = await _cac_by_source(q, await q.buyers_by_source(_ALL_TIME))
         return _settings(profile, cac, {}, 0)
 
     async def set_source_cac(self, source: str, amount_text: str) -> int | None:
@@ -683,11 +693,13 @@ class AnalyticsService:
             raise InputError("cac-source-format")
         value = amount_text.strip()
         async with self._db.transaction() as repos:
+            q = AnalyticsQueries(repos.session)
             if value in {"-", "0"}:
-                await AnalyticsQueries(repos.session).delete_setting(CAC_PREFIX + source)
+                await q.delete_setting(CAC_PREFIX + source)
                 return None
             amount = parse_money(value)
             await repos.settings.put(CAC_PREFIX + source, str(amount))
+            await q.delete_setting(SPEND_PREFIX + source)  # the cost typed last wins
             return amount
 
     async def _profile(self) -> ShopProfile:
@@ -724,6 +736,18 @@ def _decode_cac(values: dict[str, str]) -> dict[str, int]:
         if value.isdigit():  # a hand-edited row is skipped, not a crash
             out[source] = int(value)
     return out
+
+
+async def _cac_by_source(
+    q: AnalyticsQueries, buyers_by_source: dict[str | None, int]
+) -> dict[str, int]:
+    """Cost per customer of each source: typed with /cac, or a /spend total ÷ its buyers."""
+    cac = _decode_cac(await q.prefixed_settings(CAC_PREFIX))
+    for source, spend in _decode_cac(await q.prefixed_settings(SPEND_PREFIX)).items():
+        buyers = buyers_by_source.get(source, 0)
+        if source not in cac and buyers:
+            cac[source] = round(spend / buyers)
+    return cac
 
 
 def _settings(

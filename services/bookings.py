@@ -17,8 +17,9 @@ from services.booking_reminders import reminder_key, reminder_moment
 from services.customers import customer_totals
 from services.dto import CustomerCard, SaleReceipt, ServiceItem
 from services.errors import InputError
+from services.loyalty import recompute_cashback
 from services.parsing import parse_money
-from services.sales import SalesService
+from services.sales import SalesService, refresh_thanks
 from services.schedule import cells_of, local_bounds, slot_end, slot_is_free
 from services.shop import profile_from
 from storage.bookings import BOOKED, CANCELLED, DONE, NO_SHOW, BookingRecord
@@ -292,19 +293,28 @@ class BookingService:
                 raise InputError("error-booking-closed")
             return await _item(repos, booking_id)
 
-    async def change_amount(self, purchase_id: int, text: str) -> SaleReceipt:
-        """The owner corrects what a closed booking's sale was actually paid."""
+    async def change_amount(self, purchase_id: int, text: str, now: datetime) -> SaleReceipt:
+        """The owner corrects what a closed booking's sale was actually paid.
+
+        In the same transaction: the sale's cashback follows the new amount (one correcting
+        ledger line), and the thank-you, if still queued, tells the new amount and balance.
+        """
         amount = parse_money(text)
         async with self._db.transaction() as repos:
             purchase = await repos.purchases.get(purchase_id)
             if purchase is None:
                 raise InputError("error-purchase-gone")
             purchase.amount = amount
+            await repos.session.flush()  # the totals and the balance below read the new amount
             customer = await repos.customers.get(purchase.customer_id)
             assert customer is not None  # purchases always belong to a customer
             service = (
                 await repos.catalogue.get(purchase.service_id) if purchase.service_id else None
             )
+            profile = profile_from(await repos.settings.all())
+            balance = await recompute_cashback(repos, purchase, profile, now)
+            totals = await customer_totals(repos, customer.id)
+            await refresh_thanks(repos, purchase, totals, balance)
             return SaleReceipt(
                 purchase_id=purchase.id,
                 customer=CustomerCard.of(customer),
@@ -312,7 +322,10 @@ class BookingService:
                 amount=amount,
                 purchased_at=purchase.purchased_at,
                 is_repeat=await repos.purchases.has_earlier(purchase),
-                totals=await customer_totals(repos, customer.id),
+                totals=totals,
+                discount=purchase.discount,
+                points_used=purchase.points_used,
+                points_balance=balance,
             )
 
 

@@ -6,7 +6,7 @@ in worker threads. Labels come in already translated; money comes in major units
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from io import BytesIO
 
 DPI = 110
@@ -31,9 +31,14 @@ def revenue_chart(
     title: str,
     first_label: str,
     repeat_label: str,
+    value_label: Callable[[float], str] | None = None,
 ) -> bytes:
-    """Stacked bars: revenue from first purchases below, from repeat purchases on top."""
+    """Stacked bars: revenue from first purchases below, from repeat purchases on top.
+
+    `value_label` writes the money axis the reader's way («175 000 ₽»); charts know no language.
+    """
     from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
 
     figure = Figure(figsize=(8, 4.2), layout="constrained")
     axes = figure.add_subplot()
@@ -45,6 +50,8 @@ def revenue_chart(
     axes.legend(loc="upper left", fontsize=8)
     axes.grid(axis="y", alpha=0.3)
     axes.set_axisbelow(True)
+    if value_label is not None:
+        axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: value_label(value)))
     return _png(figure)
 
 

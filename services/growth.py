@@ -6,10 +6,12 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from services.analytics import CAC_PREFIX, SPEND_PREFIX
 from services.customers import TelegramPerson, add_from_telegram
 from services.errors import InputError
 from services.parsing import parse_money
 from services.shop import profile_from
+from storage.analytics import AnalyticsQueries
 from storage.database import Database
 from storage.repositories import Repositories
 
@@ -33,8 +35,9 @@ class SourceReport:
     registered: int
     buyers: int
     revenue: int
-    spend: int
+    spend: int  # typed with /spend, or /cac's cost per customer × buyers
     ltv_to_cac: float | None  # margin-adjusted revenue per unit spent; None without spend
+    per_customer: float | None = None  # spend ÷ buyers, or as typed with /cac
 
 
 def clean_source(text: str) -> str:
@@ -57,7 +60,8 @@ async def source_of_payload(repos: Repositories, payload: str) -> str:
         return payload
     if await repos.growth.link_by_name(payload) is not None:
         return payload
-    if f"spend:{payload}" in await repos.settings.all():
+    values = await repos.settings.all()
+    if SPEND_PREFIX + payload in values or CAC_PREFIX + payload in values:
         return payload
     if await repos.growth.source_in_use(payload):
         return payload
@@ -103,7 +107,9 @@ class GrowthService:
         source = clean_source(source_text)
         amount = 0 if amount_text.strip() in {"0", "-"} else parse_money(amount_text)
         async with self._db.transaction() as repos:
-            await repos.settings.put(f"spend:{source}", str(amount))
+            await repos.settings.put(SPEND_PREFIX + source, str(amount))
+            # The cost typed last wins: a source has one acquisition figure, not two.
+            await AnalyticsQueries(repos.session).delete_setting(CAC_PREFIX + source)
         return amount
 
     async def sources(self) -> list[SourceReport]:
@@ -114,7 +120,7 @@ class GrowthService:
         margin = profile.margin_percent / 100
         reports = []
         for row in rows:
-            spend = int(values.get(f"spend:{row.source}", "0"))
+            spend, per_customer = _acquisition(values, row.source, row.buyers)
             ratio = round(row.revenue * margin / spend, 2) if spend else None
             reports.append(
                 SourceReport(
@@ -125,6 +131,18 @@ class GrowthService:
                     row.revenue,
                     spend,
                     ratio,
+                    per_customer,
                 )
             )
         return reports
+
+
+def _acquisition(values: dict[str, str], source: str, buyers: int) -> tuple[int, float | None]:
+    """(total spend, cost per customer) of a source from whichever of the two was typed."""
+    spend, cac = values.get(SPEND_PREFIX + source, ""), values.get(CAC_PREFIX + source, "")
+    if spend.isdigit():  # a hand-edited row counts as nothing, not a crash
+        total = int(spend)
+        return total, (total / buyers if buyers and total else None)
+    if cac.isdigit():
+        return int(cac) * buyers, float(cac)
+    return 0, None

@@ -88,6 +88,24 @@ async def after_sale(
     return await repos.growth.balance(customer.id)
 
 
+async def recompute_cashback(
+    repos: Repositories, purchase: Purchase, profile: ShopProfile, now: datetime
+) -> int:
+    """After a sale's amount changed: one ledger line that brings its cashback to what the
+    new amount earns. Returns the customer's new balance."""
+    earned = points_of(purchase.amount, profile.cashback_percent)
+    so_far = await repos.growth.purchase_points(purchase.id, CASHBACK)
+    if earned != so_far:
+        await repos.growth.add_points(
+            customer_id=purchase.customer_id,
+            delta=earned - so_far,
+            reason=CASHBACK,
+            purchase_id=purchase.id,
+            created_at=now,
+        )
+    return await repos.growth.balance(purchase.customer_id)
+
+
 async def _referral_bonus(
     repos: Repositories, friend: Customer, purchase: Purchase, profile: ShopProfile, now: datetime
 ) -> None:

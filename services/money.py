@@ -6,6 +6,10 @@ _SYMBOLS = {"RUB": "₽", "EUR": "€", "USD": "$", "KZT": "₸", "UAH": "₴", 
 _PREFIXED = {"USD", "GBP"}
 
 
+def currency_symbol(currency: str) -> str:
+    return _SYMBOLS.get(currency, currency)
+
+
 def format_money(minor: int, currency: str) -> str:
     sign = "-" if minor < 0 else ""
     whole, cents = divmod(abs(minor), 100)

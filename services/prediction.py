@@ -22,6 +22,13 @@ HORIZON_DAYS = 90  # "expected purchases in the next 90 days"
 CLV_DAYS = 365  # "predicted 12-month CLV"
 AT_RISK_ALIVE = 0.5  # below this probability of being active a valuable customer is at risk
 LATE_FACTOR = 1.5  # late by more than half the personal cycle
+# When the model cannot tell customers apart, a customer is at risk once the time since their
+# last visit is more than twice their own cycle (or twice the shop's median cycle after one visit).
+CYCLE_FACTOR = 2.0
+# A fitted drop-out prior with a this close to 0 means "nobody ever leaves", and P(alive) of
+# 0.99 for everyone says the same: the model sees no difference between customers.
+DEGENERATE_A = 1e-3
+DEGENERATE_ALIVE = 0.99
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,14 +126,27 @@ class RiskRow:
     cycle_days: float | None  # mean days between purchase days; None after one visit
 
 
-def at_risk(rows: ModelRows, end_day: int, model: ModelOutcome, limit: int) -> list[RiskRow]:
-    """Above-median customers who are probably gone (P(alive) < 0.5) or late (> 1.5 cycles).
+def tells_apart(model: ModelOutcome) -> bool:
+    """Whether the fitted model's P(alive) can be trusted to rank customers."""
+    if not isinstance(model, ModelFit):
+        return False
+    if model.bgnbd.a < DEGENERATE_A:
+        return False
+    return bool(len(model.p_alive)) and not bool(np.all(model.p_alive >= DEGENERATE_ALIVE))
 
-    Value is the predicted CLV when the model fits, else historical revenue; the most
-    valuable come first.
+
+def at_risk(rows: ModelRows, end_day: int, model: ModelOutcome, limit: int) -> list[RiskRow]:
+    """Valuable customers who are probably gone; the most valuable come first.
+
+    With a model that tells customers apart: above-median predicted CLV and P(alive) < 0.5
+    or late by more than 1.5 cycles. Otherwise (no model, or a degenerate one) the cycle
+    rule on revenue so far: at or above the median, and away for more than twice their own
+    cycle, or twice the shop's median cycle when they came once.
     """
     if not rows.customer_ids:
         return []
+    if not isinstance(model, ModelFit) or not tells_apart(model):
+        return _at_risk_by_cycle(rows, end_day, limit)
     ids = np.asarray(rows.customer_ids, dtype=np.int64)
     first = np.asarray(rows.first_day, dtype=np.float64)
     last = np.asarray(rows.last_day, dtype=np.float64)
@@ -135,21 +155,42 @@ def at_risk(rows: ModelRows, end_day: int, model: ModelOutcome, limit: int) -> l
     gaps = visits - 1.0
     cycle = np.divide(last - first, gaps, out=np.full_like(first, np.nan), where=gaps > 0)
     late = np.where(np.isnan(cycle), False, since > LATE_FACTOR * np.nan_to_num(cycle))
-    if isinstance(model, ModelFit):
-        value = model.clv
-        alive: npt.NDArray[np.float64] | None = model.p_alive
-        risky = late | (model.p_alive < AT_RISK_ALIVE)
-    else:
-        value = np.asarray(rows.revenue, dtype=np.float64)
-        alive = None
-        risky = late
+    value = model.clv
+    risky = late | (model.p_alive < AT_RISK_ALIVE)
     chosen = np.flatnonzero((value > np.median(value)) & risky)
     chosen = chosen[np.lexsort((ids[chosen], -value[chosen]))][:limit]
     return [
         RiskRow(
             int(ids[i]),
             float(value[i]),
-            None if alive is None else float(alive[i]),
+            float(model.p_alive[i]),
+            int(since[i]),
+            None if math.isnan(cycle[i]) else float(cycle[i]),
+        )
+        for i in chosen
+    ]
+
+
+def _at_risk_by_cycle(rows: ModelRows, end_day: int, limit: int) -> list[RiskRow]:
+    ids = np.asarray(rows.customer_ids, dtype=np.int64)
+    first = np.asarray(rows.first_day, dtype=np.float64)
+    last = np.asarray(rows.last_day, dtype=np.float64)
+    gaps = np.asarray(rows.purchase_days, dtype=np.float64) - 1.0
+    since = end_day - last
+    cycle = np.divide(last - first, gaps, out=np.full_like(first, np.nan), where=gaps > 0)
+    known = ~np.isnan(cycle)
+    shop_cycle = float(np.median(cycle[known])) if known.any() else math.nan
+    own = np.where(known, cycle, shop_cycle)
+    late = np.where(np.isnan(own), False, since > CYCLE_FACTOR * np.nan_to_num(own))
+    value = np.asarray(rows.revenue, dtype=np.float64)
+    # At or above the median: when every customer spent the same, all of them still count.
+    chosen = np.flatnonzero((value >= np.median(value)) & late & (value > 0))
+    chosen = chosen[np.lexsort((ids[chosen], -value[chosen]))][:limit]
+    return [
+        RiskRow(
+            int(ids[i]),
+            float(value[i]),
+            None,
             int(since[i]),
             None if math.isnan(cycle[i]) else float(cycle[i]),
         )

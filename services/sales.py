@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -233,6 +234,19 @@ def _check_amount(amount: int, *, free_visit: bool, code: str | None, points: in
 THANKS = "thanks"
 # A sale entered days later gets no thank-you: it would arrive out of the blue.
 THANKS_WITHIN = timedelta(days=1)
+
+
+async def refresh_thanks(
+    repos: Repositories, purchase: Purchase, totals: CustomerTotals, balance: int
+) -> bool:
+    """A corrected sale: the queued thank-you, if not sent yet, tells the new figures."""
+    row = await repos.outbox.by_key(f"thanks:{purchase.id}")
+    if row is None:
+        return False
+    payload = json.loads(row.payload)
+    payload.update(amount=purchase.amount, visits=totals.visits, total=totals.total, points=balance)
+    text = json.dumps(payload, ensure_ascii=False, sort_keys=True)
+    return await repos.outbox.replace_pending_payload(row.dedup_key, text)
 
 
 async def queue_thanks(

@@ -221,13 +221,32 @@ class AnalyticsQueries:
     # --- overview ---------------------------------------------------------------------------
 
     async def customer_counts(self, since: datetime, cutoff: datetime) -> tuple[int, int]:
-        """(customers known before `cutoff`, of them added since `since`)."""
+        """(customers who existed before `cutoff`, of them new since `since`).
+
+        A customer is new on their first purchase, or on registration (creation when the
+        owner added them) if they have not bought before `cutoff`. The creation time alone
+        misleads after an import: every imported customer would be "new" on the import day
+        while their purchases are years old. A customer exists from the earliest of these.
+        """
+        first = (
+            select(Purchase.customer_id, func.min(Purchase.purchased_at).label("first_at"))
+            .where(Purchase.purchased_at < cutoff)
+            .group_by(Purchase.customer_id)
+            .subquery("first_at")
+        )
+        joined = func.coalesce(Customer.registered_at, Customer.created_at)
+        new_at = func.coalesce(first.c.first_at, joined)
+        # CASE, not LEAST/MIN: they treat NULL differently on PostgreSQL and SQLite.
+        existed_at = case((first.c.first_at < joined, first.c.first_at), else_=joined)
         row = (
             await self._session.execute(
                 select(
                     func.count(Customer.id),
-                    func.sum(case((Customer.created_at >= since, 1), else_=0)),
-                ).where(Customer.created_at < cutoff)
+                    func.sum(case((new_at >= since, 1), else_=0)),
+                )
+                .select_from(Customer)
+                .outerjoin(first, first.c.customer_id == Customer.id)
+                .where(existed_at < cutoff)
             )
         ).one()
         return _int(row[0]), _int(row[1])

@@ -81,6 +81,15 @@ class GrowthRepository:
         )
         return int(total or 0)
 
+    async def purchase_points(self, purchase_id: int, reason: str) -> int:
+        """The points one purchase brought so far for `reason` (all its ledger lines)."""
+        total = await self._session.scalar(
+            select(func.coalesce(func.sum(PointsEntry.delta), 0)).where(
+                PointsEntry.purchase_id == purchase_id, PointsEntry.reason == reason
+            )
+        )
+        return int(total or 0)
+
     async def ledger(self, customer_id: int, limit: int) -> Sequence[PointsEntry]:
         rows = await self._session.scalars(
             select(PointsEntry)

@@ -42,6 +42,19 @@ class OutboxRepository:
         )
         return rows.first()
 
+    async def replace_pending_payload(self, dedup_key: str, payload: str) -> bool:
+        """New text data for a message not yet claimed; False once a worker took it.
+
+        The status check is in the UPDATE itself, so a worker claiming the row at the same
+        moment either sees the new payload or makes this a no-op, never half of each.
+        """
+        result = await self._session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.dedup_key == dedup_key, OutboxMessage.status == PENDING)
+            .values(payload=payload)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
     async def exists(self, dedup_key: str) -> bool:
         return await self.by_key(dedup_key) is not None
 

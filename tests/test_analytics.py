@@ -4,6 +4,7 @@ with numbers worked out by hand."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from services import clv, prediction
-from services.analytics import AnalyticsService
+from services.analytics import AT_RISK_LIST, AnalyticsService
 from services.errors import InputError
 from storage.analytics import AnalyticsQueries
 from storage.database import Database
@@ -77,7 +78,8 @@ async def test_the_owners_60_sales_are_42_first_and_18_repeat(
     assert (prev.purchases, prev.first, prev.repeat) == (10, 4, 6)
     assert (prev.revenue, prev.first_revenue) == (20000, 12000)
     assert prev.repeat_revenue_share == pytest.approx(0.4)
-    assert (report.customers, report.buyers, report.new_customers) == (47, 47, 0)
+    # new = first purchase in the window (not the creation time, 200 days ago)
+    assert (report.customers, report.buyers, report.new_customers) == (47, 47, 42)
     assert report.purchases == 71
     assert report.months[-1].revenue == 60000  # November (Moscow)
     assert report.months[-1].first_revenue == 42000
@@ -207,6 +209,37 @@ async def test_as_of_date(db: Database, analytics: AnalyticsService) -> None:
     assert caught.value.code == "analytics-as-of-future"
 
 
+async def test_imported_customers_are_new_on_their_first_purchase(
+    db: Database, analytics: AnalyticsService
+) -> None:
+    """Issue 14: after an import every customer was "new" on the import day, and /stats for a
+    past date showed 0 customers beside 141 buyers."""
+    async with db.transaction() as repos:
+        imported = NOW - timedelta(hours=1)
+        rows = [Customer(created_at=imported, name=f"I{i}") for i in range(6)]
+        rows.append(
+            Customer(created_at=imported, registered_at=NOW - timedelta(days=300), name="R")
+        )
+        repos.session.add_all(rows)
+        await repos.session.flush()
+        old, recent, never, registered = [r.id for r in rows[:3]], rows[3:5], rows[5], rows[6]
+    await buy(
+        db,
+        *[(c, NOW - timedelta(days=200), 1000) for c in old],
+        *[(c, NOW - timedelta(days=20), 1000) for c in old],  # repeat: not new
+        *[(r.id, NOW - timedelta(days=30), 1000) for r in recent],
+    )
+    report = await analytics.report(NOW)
+    assert report.current.first == 2
+    # the two first purchases in the window, and the one added today who never bought
+    assert (report.customers, report.buyers, report.new_customers) == (7, 5, 3)
+    assert never.id not in old
+    past = await analytics.report(analytics.cutoff_for(date(2026, 9, 1), NOW))
+    # by then: the three old buyers and the customer registered 300 days ago
+    assert (past.customers, past.buyers, past.new_customers) == (4, 3, 0)
+    assert registered.registered_at is not None
+
+
 # --- the model --------------------------------------------------------------------------------
 
 
@@ -329,6 +362,46 @@ async def test_at_risk_without_a_model_uses_revenue_and_cycle(
     assert [r.customer_id for r in risky] == [late]
     assert risky[0].reachable and not risky[0].value_is_predicted
     assert risky[0].cycle_days == 10 and risky[0].days_since_last == 30
+
+
+async def test_at_risk_uses_cycles_when_the_model_cannot_tell_customers_apart(
+    db: Database, analytics: AnalyticsService
+) -> None:
+    """Issue 14: after 137-167 days away on a 21-day cycle every customer was listed as 100 %
+    active (the fitted model degenerated: a = 6e-06). The cycle rule lists them, and says so."""
+    ids = await add_customers(db, 24)
+    visits = []
+    for i, cid in enumerate(ids):
+        last = NOW - timedelta(days=137 + i % 31)
+        visits += [(cid, last - timedelta(days=21 * k), 2000) for k in range(6)]
+    await buy(db, *visits)
+    outcome = await analytics.fit_model(NOW, 40)
+    assert not prediction.tells_apart(outcome)
+    risky = await analytics.at_risk(NOW)
+    # all at risk; equal revenue, so the list (cut at AT_RISK_LIST) goes by id
+    assert [r.customer_id for r in risky] == sorted(ids)[:AT_RISK_LIST]
+    assert {r.rule for r in risky} == {"cycle"}
+    assert not any(r.value_is_predicted for r in risky)
+    assert all(r.p_alive is None and r.cycle_days == 21 for r in risky)
+
+
+def test_a_degenerate_fit_does_not_tell_customers_apart() -> None:
+    rows = [0.995, 1.0]
+    fit = prediction.ModelFit(
+        clv.BgNbdFit(0.3, 4.0, 0.8, 2.4, -1.0, 2),
+        clv.GammaGammaFit(6.0, 4.0, 15.0, -1.0, 2),
+        np.array([1, 2]),
+        np.array(rows),
+        np.zeros(2),
+        np.zeros(2),
+        np.zeros(2),
+        2,
+    )
+    assert not prediction.tells_apart(fit)  # every P(alive) >= 0.99
+    fit = dataclasses.replace(fit, p_alive=np.array([0.3, 1.0]))
+    assert prediction.tells_apart(fit)
+    fit = dataclasses.replace(fit, bgnbd=dataclasses.replace(fit.bgnbd, a=6e-6))
+    assert not prediction.tells_apart(fit)  # nobody ever drops out
 
 
 async def test_winback_is_queued_once_a_day(db: Database, analytics: AnalyticsService) -> None:

@@ -71,6 +71,9 @@ async def test_stats_screen_chart_and_views(app: RunningBot) -> None:
     assert "Last 90 days: 8 purchases = 3 first (38\u00a0%) + 5 repeat (62\u00a0%)" in text
     assert "Purchases per customer: 2.25" in text
     assert "Predicted CLV: too little data" in text
+    # one LTV, with its definition (issue 14: two unlabelled LTVs from the same inputs)
+    assert text.count("LTV") == 1 and "CLV by formula" not in text
+    assert "Customer value (LTV): " in text and "× margin " in text
     buttons = [b["text"] for b in owner.inline_buttons(screen)]
     assert buttons == ["ABC", "Cohorts", "Predicted value", "At risk", "Campaigns"]
 
@@ -90,6 +93,9 @@ async def test_stats_screen_chart_and_views(app: RunningBot) -> None:
 
     risk = await owner.click("At risk", message=screen)
     assert f"#{ids['Lena']} Lena" in risk[-1]["text"]
+    # too little data for the model: the screen names the cycle rule and shows no P(active)
+    assert "Rule: more than twice the customer's usual cycle" in risk[-1]["text"]
+    assert "P active" not in risk[-1]["text"]
     assert [b["text"] for b in owner.inline_buttons(risk[-1])] == ["💌 Win back Lena"]
     await owner.click("Win back Lena", message=risk[-1])
     assert "queued" in owner.alerts[-1]

@@ -391,6 +391,8 @@ async def test_today_done_logs_the_sale_and_the_amount_can_change(shop: RunningB
         assert expected in (owner.last_text or "")
     await owner.send("3 000")
     assert "3\u00a0000\u00a0₽" in (owner.last_text or "")
+    # the real balance: 5 % cashback of the corrected amount (issue 14 showed 0)
+    assert "Customer's points now: 150" in (owner.last_text or "")
     async with shop.db.reading() as repos:
         purchases = (await repos.session.scalars(select(Purchase))).all()
     assert [(p.amount, p.service_id, p.customer_id) for p in purchases] == [(300000, 1, 1)]

@@ -296,7 +296,7 @@ async def test_strangers_deep_links_count_as_one_other_source(shop: RunningBot) 
     report = shop.owner.last_text or ""
     assert len(report) < 1000
     sources = {line.split(":")[0] for line in report.splitlines()[1:]}
-    assert sources == {"other", "insta", "channel"}
+    assert sources == {"Other links", "insta", "Channel, no tracked link"}
     customers = await all_customers(shop.db)
     assert sum(c.source == "other" for c in customers) == 50
     assert OWNER_ID not in {c.telegram_id for c in customers}

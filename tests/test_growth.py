@@ -97,7 +97,7 @@ async def test_link_join_request_lead_start_sale_sources(shop: RunningBot) -> No
     # subscribers · registered · buyers · revenue · spend · LTV:CAC (2500 × 0.4 / 1000)
     assert line.startswith("insta_ads: 1 · 1 · 1 · 2\u00a0500")
     assert line.endswith("1.00")
-    assert any(row.startswith("channel: 1 · 0 · 0") for row in report.splitlines())
+    assert any(row.startswith("Channel, no tracked link: 1 · 0 · 0") for row in report.splitlines())
     assert lena.id == 501
 
 

@@ -129,7 +129,7 @@ async def test_a_low_rating_reaches_each_owner_in_their_language(shop: RunningBo
     await anna.click("⭐⭐")
     assert "What went wrong" in (anna.last_text or "")
     english = await notice(shop, OWNER_ID, "Low rating 2/5 from #1 Anna", mark)
-    russian = await notice(shop, RUSSIAN_OWNER, "Низкая оценка 2/5 от #1 Anna", mark)
+    russian = await notice(shop, RUSSIAN_OWNER, "Низкая оценка 2/5. Клиент: #1 Anna", mark)
     assert "asked what went wrong" in english and "спросили, что пошло не так" in russian
 
     mark = len(shop.fake.calls)

@@ -12,6 +12,7 @@ from typing import Any
 from bot.formatting import format_number
 from bot.i18n import Texts
 from bot.messages.base import RenderContext, Rendered, Renderer
+from bot.words import source_name
 from services.analytics import (
     AbcReport,
     AtRiskCustomer,
@@ -66,12 +67,6 @@ def days(t: Translate, value: float | None) -> str:
     return t.plural("analytics-n-days", round(value))
 
 
-def significant(t: Translate, value: float) -> str:
-    """A model parameter to three significant digits, with the reader's decimal mark."""
-    text = f"{value:.3g}"
-    return text.replace(".", ",") if t.language == "ru" else text
-
-
 def _period(t: Translate, key: str, period: PeriodSplit, currency: str) -> str:
     return t(
         key,
@@ -115,7 +110,9 @@ def model_note(t: Translate, outcome: TooLittleData) -> str:
 
 
 def settings_line(t: Translate, s: Settings) -> str:
-    sources = ", ".join(f"{src} {money(v, s.currency)}" for src, v in s.cac_by_source.items())
+    sources = ", ".join(
+        f"{source_name(t, src)} {money(v, s.currency)}" for src, v in s.cac_by_source.items()
+    )
     return t(
         "stats-settings",
         margin=s.margin_percent,
@@ -161,10 +158,11 @@ def stats_text(t: Translate, report: StatsReport) -> str:
         t("stats-aov", value=money(report.aov, currency)),
         t("stats-per-customer", value=number(t, report.purchases_per_customer, 2)),
         t("stats-lifespan", days=days(t, report.lifespan_days)),
-        t("stats-ltv", value=money(report.ltv_historical, currency)),
+        # One LTV with its definition: two values from the same inputs (the second one took
+        # the margin off the acquisition cost too) left the owner guessing (issue 14).
         t(
-            "stats-clv-formula",
-            value=money(report.clv_formula, currency),
+            "figures-ltv",
+            value=money(report.ltv_historical, currency),
             aov=money(report.aov, currency),
             per_customer=number(t, report.purchases_per_customer, 2),
             cac=money(s.cac_effective, currency),
@@ -235,7 +233,6 @@ def predicted_text(t: Translate, report: PredictionReport) -> str:
     outcome = report.outcome
     if isinstance(outcome, TooLittleData):
         return "\n".join([t("predicted-title"), model_note(t, outcome)])
-    bg, gg = outcome.bgnbd, outcome.gamma_gamma
     lines = [
         t("predicted-title"),
         t(
@@ -247,16 +244,7 @@ def predicted_text(t: Translate, report: PredictionReport) -> str:
             mean=money(outcome.mean_clv, report.currency),
             margin=report.margin_percent,
         ),
-        t(
-            "predicted-params",
-            r=significant(t, bg.r),
-            alpha=significant(t, bg.alpha),
-            a=significant(t, bg.a),
-            b=significant(t, bg.b),
-            p=significant(t, gg.p),
-            q=significant(t, gg.q),
-            gamma=significant(t, gg.gamma),
-        ),
+        # Fitted parameters (r, α, a, b …) mean nothing to an owner: the CLI's JSON keeps them.
         "",
         t("predicted-top"),
     ]
@@ -278,10 +266,13 @@ def predicted_text(t: Translate, report: PredictionReport) -> str:
 def at_risk_text(t: Translate, rows: list[AtRiskCustomer], currency: str) -> str:
     if not rows:
         return t("at-risk-empty")
-    lines = [t("at-risk-title")]
+    # The cycle rule has no P(alive) to show: a column of "100 %" beside months of absence
+    # contradicted itself (issue 14).
+    by_cycle = rows[0].rule == "cycle"
+    lines = [t("figures-risk-title-cycle" if by_cycle else "at-risk-title")]
     lines.extend(
         t(
-            "at-risk-line",
+            "figures-risk-line-cycle" if by_cycle else "at-risk-line",
             id=row.customer_id,
             name=row.name or "—",
             value=money(row.value, currency),
@@ -292,6 +283,7 @@ def at_risk_text(t: Translate, rows: list[AtRiskCustomer], currency: str) -> str
         + ("" if row.reachable else " " + t("at-risk-unreachable"))
         for row in rows
     )
+    lines.append(t("figures-risk-rule-cycle" if by_cycle else "figures-risk-rule-model"))
     lines.append(t("at-risk-hint"))
     return "\n".join(lines)
 

@@ -6,15 +6,18 @@ from typing import Any
 
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.i18n import trn_in
 from bot.messages.base import RenderContext, Rendered, Renderer
 
 
 def referral_bonus(payload: dict[str, Any], context: RenderContext) -> Rendered:
     return Rendered(
-        text=context.t(
+        text=trn_in(
+            context.i18n,
+            context.language,
             "rf-bonus",
+            int(payload["points"]),
             friend=payload.get("friend") or "—",
-            points=payload["points"],
             balance=payload["balance"],
         )
     )
@@ -22,8 +25,12 @@ def referral_bonus(payload: dict[str, Any], context: RenderContext) -> Rendered:
 
 def referral_friend(payload: dict[str, Any], context: RenderContext) -> Rendered:
     return Rendered(
-        text=context.t(
-            "rf-friend", referrer=payload.get("referrer") or "—", points=payload["points"]
+        text=trn_in(
+            context.i18n,
+            context.language,
+            "rf-friend",
+            int(payload["points"]),
+            referrer=payload.get("referrer") or "—",
         )
     )
 

@@ -13,8 +13,9 @@ from bot.config import Settings
 from bot.formatting import format_number
 from bot.i18n import current_texts, tr
 from bot.long_text import answer_long
+from bot.words import source_name
 from services.errors import InputError
-from services.growth import GrowthService
+from services.growth import GrowthService, SourceReport
 from services.money import format_money
 from services.shop import ShopService
 
@@ -59,17 +60,28 @@ async def sources_command(message: Message, growth: GrowthService, shop: ShopSer
     lines = [tr("gr-sources-header")] + [
         tr(
             "gr-source-line",
-            source=row.source,
+            source=source_name(tr, row.source),
             subscribers=row.subscribers,
             registered=row.registered,
             buyers=row.buyers,
             revenue=format_money(row.revenue, currency),
-            spend=format_money(row.spend, currency) if row.spend else "—",
+            spend=_spend_cell(row, currency),
             ratio=format_number(row.ltv_to_cac, 2, current_texts().language),
         )
         for row in reports
     ]
     await answer_long(message, "\n".join(lines))
+
+
+def _spend_cell(row: SourceReport, currency: str) -> str:
+    """Total spend with the cost per customer derived from it (or typed with /cac)."""
+    if row.per_customer is None:
+        return format_money(row.spend, currency) if row.spend else "—"
+    return tr(
+        "figures-spend-cell",
+        spend=format_money(row.spend, currency) if row.spend else "—",
+        per_customer=format_money(round(row.per_customer), currency),
+    )
 
 
 async def spend_command(
@@ -80,4 +92,8 @@ async def spend_command(
         raise InputError("error-spend-usage")
     spent = await growth.set_spend(source, amount)
     currency = (await shop.profile()).currency
-    await message.answer(tr("gr-spend-saved", source=source, spend=format_money(spent, currency)))
+    await message.answer(
+        tr("gr-spend-saved", source=source, spend=format_money(spent, currency))
+        + "\n"
+        + tr("figures-spend-stored")
+    )

@@ -305,10 +305,11 @@ async def process_amount(
     bookings: BookingService,
     shop: ShopService,
     settings: Settings,
+    clock: Clock,
 ) -> None:
     assert message.text is not None
     purchase_id = int((await state.get_data())["purchase_id"])
-    sale = await bookings.change_amount(purchase_id, message.text)
+    sale = await bookings.change_amount(purchase_id, message.text, clock())
     await state.clear()
     await _send_receipt(message, sale, shop, settings)
 

@@ -19,6 +19,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import StatsView, WinbackSend
 from bot.config import Settings
+from bot.formatting import money_tick
 from bot.i18n import current_texts, tr
 from bot.long_text import answer_long
 from bot.messages import analytics as texts
@@ -77,7 +78,8 @@ async def stats_command(
     if report.empty:
         await answer_long(message, texts.stats_text(current_texts(), report))
         return
-    chart = await asyncio.to_thread(_revenue_png, report, *_chart_labels())
+    language = current_texts().language
+    chart = await asyncio.to_thread(_revenue_png, report, language, *_chart_labels())
     await message.answer_photo(
         BufferedInputFile(chart, filename="revenue.png"), caption=tr("chart-revenue-caption")
     )
@@ -90,14 +92,16 @@ def _chart_labels() -> tuple[str, str, str]:
     return tr("chart-revenue-title"), tr("chart-first"), tr("chart-repeat")
 
 
-def _revenue_png(report: StatsReport, title: str, first: str, repeat: str) -> bytes:
+def _revenue_png(report: StatsReport, language: str, title: str, first: str, repeat: str) -> bytes:
+    currency = report.settings.currency
     return charts.revenue_chart(
         [m.month.strftime("%Y-%m") for m in report.months],
         [m.first_revenue / 100 for m in report.months],
         [m.repeat_revenue / 100 for m in report.months],
-        title=f"{title}, {report.settings.currency}",
+        title=title,  # the axis labels carry the currency sign
         first_label=first,
         repeat_label=repeat,
+        value_label=lambda value: money_tick(value, currency, language),
     )
 
 
@@ -192,7 +196,9 @@ async def cac_command(
             raise InputError("cac-usage")
     else:
         source, amount = args
-        await analytics.set_source_cac(source, amount)
+        if await analytics.set_source_cac(source, amount) is not None:
+            # Say how the typed cost relates to /spend: stored per customer, total derived.
+            await message.answer(tr("figures-cac-stored", source=source))
     await answer_long(
         message,
         tr("cac-saved") + "\n" + texts.settings_line(current_texts(), await analytics.settings()),
