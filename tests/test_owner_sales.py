@@ -38,7 +38,7 @@ async def test_guided_sale_with_service_price_and_today(shop: RunningBot) -> Non
     text = owner.last_text or ""
     assert "first purchase" in text
     assert "Annabel" in text
-    assert "1 purchase(s) for 2\u00a0500\u00a0₽" in text
+    assert "Purchases by this customer: 1, for 2\u00a0500\u00a0₽" in text
 
     [row] = await purchases(shop)
     assert (row.amount, row.service_id, row.purchased_at) == (250000, 1, shop.clock.now)
@@ -66,7 +66,7 @@ async def test_one_line_sale_first_then_repeat(shop: RunningBot) -> None:
     await owner.send("/sale #1 1200")
     text = owner.last_text or ""
     assert "repeat purchase" in text
-    assert "2 purchase(s) for 3\u00a0700\u00a0₽" in text
+    assert "Purchases by this customer: 2, for 3\u00a0700\u00a0₽" in text
     await owner.send('/sale "Annabel" 900')
     assert "first purchase" in (owner.last_text or "")
     await owner.send("/sale @nobody 900")

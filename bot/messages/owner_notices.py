@@ -10,6 +10,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.callbacks import BirthdayGrant
 from bot.messages.base import RenderContext, Rendered, Renderer
 from bot.messages.bookings import when_label
+from bot.words import source_name
 
 _BOOKING_TEXTS = {
     "booked": "bk-owner-booked",
@@ -24,7 +25,9 @@ def new_customer(payload: dict[str, Any], context: RenderContext) -> Rendered:
     text = context.t(
         "owner-new-customer",
         customer=payload["customer"],
-        source=payload.get("source") or "—",
+        # In words, as /sources shows it: «referral» was English in a Russian notice; no source
+        # is "direct", as the /sources count takes it (storage/growth.py).
+        source=source_name(context.t, str(payload.get("source") or "direct")),
         consent=context.t("yes" if payload.get("consent") else "no"),
     )
     if not payload.get("birthday_late"):
