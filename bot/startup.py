@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Sequence
 
 from aiogram import Bot
@@ -28,6 +29,8 @@ from bot.config import Settings
 from storage.database import Database
 
 log = logging.getLogger(__name__)
+
+_THREAD_POLL = 0.01  # seconds between looks at aiosqlite's worker threads
 
 # Seconds between tries to reach the Bot API: about a quarter of a minute in all, enough for
 # a network that comes up together with the bot, short enough for a person waiting.
@@ -76,9 +79,24 @@ async def open_database(settings: Settings) -> Database:
         await db.check_writable()
     except (SQLAlchemyError, OSError) as exc:
         await db.dispose()
+        await _let_sqlite_threads_finish()
         msg = f"Cannot write the database, {where} ({_reason(exc)}): check DATABASE_URL; {hint}"
         raise StartupError(msg) from None
     return db
+
+
+async def _let_sqlite_threads_finish(limit: float = 2.0) -> None:
+    """Wait (briefly) until aiosqlite's worker threads have stopped.
+
+    A failed aiosqlite connect stops its thread by queueing a last call whose answer goes back
+    to the event loop; when the process exits right after, the loop may already be closed and
+    the thread prints a traceback under our one-line message. Nothing else runs at this point
+    of start-up, so every such thread is ours.
+    """
+    for _ in range(round(limit / _THREAD_POLL)):
+        if not any(t.name.endswith("(_connection_worker_thread)") for t in threading.enumerate()):
+            return
+        await asyncio.sleep(_THREAD_POLL)  # the threads answer through this loop: keep it running
 
 
 async def check_telegram(
@@ -87,7 +105,8 @@ async def check_telegram(
     """Who the bot is, asked of the Bot API with a few retries; StartupError if it never answers
     or refuses the token."""
     delays = CONNECT_DELAYS if delays is None else delays
-    server = settings.telegram_api_url or "api.telegram.org"
+    # Where we asked: a self-hosted Bot API server, or Telegram itself (aiogram's default).
+    server = f" at {settings.telegram_api_url}" if settings.telegram_api_url else ""
     last: Exception | None = None
     for attempt, pause in enumerate([*delays, None], start=1):
         try:
@@ -95,7 +114,7 @@ async def check_telegram(
         except (TelegramUnauthorizedError, TelegramNotFound):
             # Telegram answers 401 to a revoked or mistyped token, 404 to a malformed one.
             msg = (
-                f"Telegram rejected BOT_TOKEN ({server} answered that the token is not valid): "
+                f"Telegram rejected BOT_TOKEN (the Bot API{server} answered that it is not valid): "
                 "copy the token from @BotFather into BOT_TOKEN again"
             )
             raise StartupError(msg) from None
@@ -107,7 +126,7 @@ async def check_telegram(
             await asyncio.sleep(pause)
     reason = _reason(last) if last is not None else "no answer"
     msg = (
-        f"Cannot reach the Telegram Bot API at {server} after {len(delays) + 1} tries "
+        f"Cannot reach the Telegram Bot API{server} after {len(delays) + 1} tries "
         f"({reason}): check the network"
         + (" and TELEGRAM_API_URL" if settings.telegram_api_url else "")
     )
