@@ -117,9 +117,3 @@ async def decline_own(db: Database, telegram_id: int, outbox_id: int, now: datet
         if customer is None or message is None or message.customer_id != customer.id:
             raise InputError("once-button-not-yours")
         await repos.outbox.react(outbox_id, "declined", now)
-
-
-async def decline(db: Database, outbox_id: int, now: datetime) -> None:
-    """ "Not now": no follow-up for this reminder."""
-    async with db.transaction() as repos:
-        await repos.outbox.react(outbox_id, "declined", now)

@@ -17,7 +17,7 @@ from services.cycles import personal_cycle
 from services.errors import InputError
 from services.feedback import FeedbackService, queue_feedback
 from services.parsing import Birthday
-from services.rebooking import decline, due_window, queue_rebooking
+from services.rebooking import decline_own, due_window, queue_rebooking
 from services.sales import SalesService
 from services.shop import ShopService
 from storage.database import Database
@@ -210,7 +210,8 @@ async def test_no_follow_up_after_not_now_or_a_booking(shop: Shop) -> None:
     [reminder] = await outbox(shop.db, "rebook")
     async with shop.db.transaction() as repos:
         await repos.outbox.mark(reminder.id, "sent", sent_at=NOON)
-    await decline(shop.db, reminder.id, NOON + timedelta(hours=1))
+    # Pressed by the customer the reminder went to (its chat is their Telegram id).
+    await decline_own(shop.db, reminder.chat_id, reminder.id, NOON + timedelta(hours=1))
     assert await queue_rebooking(shop.db, MSK, NOON + timedelta(days=5), no_slots) == 0
     assert await outbox(shop.db, "rebook_followup") == []
 

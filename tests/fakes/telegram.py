@@ -951,25 +951,13 @@ class FakeTelegram:
         dp._fake_tracks_handling = True  # type: ignore[attr-defined]
         self.tracks_handling = True
 
-    def was_handled(self, update: JSON | int) -> bool:
-        update_id = update if isinstance(update, int) else int(update["update_id"])
-        return update_id in self._handled_update_ids
-
     async def wait_until_handled(
         self,
         update: JSON | int,
         timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109
     ) -> None:
         """Wait until the dispatcher has finished handling this update."""
-        update_id = update if isinstance(update, int) else int(update["update_id"])
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while update_id not in self._handled_update_ids:
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                msg = f"update {update_id} was not handled within {timeout}s; last calls:\n"
-                raise AssertionError(msg + self.describe_calls())
-            await self._wait_event(self._calls_changed, remaining)
+        await self._wait_update(update, "handled", timeout, self._handled_update_ids.__contains__)
 
     async def wait_until_fetched(
         self,
@@ -977,13 +965,24 @@ class FakeTelegram:
         timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109
     ) -> None:
         """Wait until getUpdates has handed this update to the bot."""
+        await self._wait_update(
+            update, "fetched", timeout, lambda update_id: self._delivered_update_id >= update_id
+        )
+
+    async def _wait_update(
+        self,
+        update: JSON | int,
+        what: str,
+        timeout: float,  # noqa: ASYNC109
+        reached: Callable[[int], bool],
+    ) -> None:
         update_id = update if isinstance(update, int) else int(update["update_id"])
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while self._delivered_update_id < update_id:
+        while not reached(update_id):
             remaining = deadline - loop.time()
             if remaining <= 0:
-                msg = f"update {update_id} was not fetched within {timeout}s; last calls:\n"
+                msg = f"update {update_id} was not {what} within {timeout}s; last calls:\n"
                 raise AssertionError(msg + self.describe_calls())
             await self._wait_event(self._calls_changed, remaining)
 
