@@ -38,12 +38,12 @@ from sqlalchemy import insert
 
 from bot.app import create_bot
 from bot.config import Settings, load_settings
-from bot.i18n import create_i18n
 from scheduler.delivery import DeliveryWorker
 from storage.database import Database
 from storage.models import Customer, OutboxMessage
 from storage.outbox import PENDING, SENDING
 from tests.fakes.telegram import BOT_TOKEN, Call, FakeTelegram
+from ui.i18n import create_i18n
 
 ROOT = Path(__file__).resolve().parent.parent
 WINDOW = 10.0  # seconds per steady-state window

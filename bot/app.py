@@ -17,14 +17,12 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import Settings
 from bot.errors import register_error_handlers
-from bot.i18n import UserLanguageMiddleware, create_i18n
 from bot.menu import set_command_menus
-from bot.once import OnceMiddleware
 from bot.owner_language import OwnerLanguageMiddleware
-from bot.roles import RoleMiddleware
 from bot.startup import StartupError, check_telegram, open_database
-from bot.telegram_requests import pace_requests
 from handlers import get_routers
+from handlers.once import OnceMiddleware
+from handlers.roles import RoleMiddleware
 from scheduler import create_scheduler
 from scheduler.delivery import DeliveryWorker
 from scheduler.jobs import register_jobs
@@ -47,6 +45,8 @@ from services.sales import SalesService
 from services.schedule import ScheduleService
 from services.shop import ShopService
 from storage.database import Database
+from ui.i18n import UserLanguageMiddleware, create_i18n
+from ui.telegram_requests import pace_requests
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def utc_now() -> datetime:
 
 
 def create_bot(settings: Settings, limiter: RateLimiter | None = None) -> Bot:
-    """The Bot, every request of it paced and retried (bot/telegram_requests.py). The
+    """The Bot, every request of it paced and retried (ui/telegram_requests.py). The
     dispatcher's start-up hook points it at the outbox worker's limiter: one per process."""
     assert settings.bot_token is not None
     session = None

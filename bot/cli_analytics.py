@@ -79,11 +79,11 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _stats(settings: Settings, as_of: date | None, as_json: bool) -> int:
-    from bot.i18n import Texts, create_i18n
-    from bot.messages import analytics as texts
     from services.analytics import AnalyticsService
     from services.errors import InputError
     from storage.database import Database
+    from ui.i18n import Texts, create_i18n
+    from ui.messages import analytics as texts
 
     i18n = create_i18n(settings.default_language)
     t = Texts(i18n, settings.default_language)

@@ -11,8 +11,8 @@ from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent, User
 from aiogram.utils.i18n import I18n
 
-from bot.i18n import pick_language, tr_in
 from services.errors import InputError
+from ui.i18n import pick_language, tr_in
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ async def apologise(event: ErrorEvent, i18n: I18n, event_from_user: User | None 
         )
         await _answer(event, tr_in(i18n, language, "error-internal"))
     except (TelegramAPIError, ClientDecodeError):
-        # The apology was paced and retried like any reply (bot/telegram_requests.py).
+        # The apology was paced and retried like any reply (ui/telegram_requests.py).
         log.warning("could not apologise for update %s", update.update_id)
 
 

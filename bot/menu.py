@@ -9,9 +9,9 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
 
-from bot.commands import CUSTOMER_COMMANDS, OWNER_COMMANDS
 from bot.config import Settings
-from bot.i18n import LANGUAGES, create_i18n
+from ui.commands import CUSTOMER_COMMANDS, OWNER_COMMANDS
+from ui.i18n import LANGUAGES, create_i18n
 
 log = logging.getLogger(__name__)
 

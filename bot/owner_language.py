@@ -9,8 +9,8 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, User
 
-from bot.i18n import pick_language
 from services.owner_notices import OwnerLanguages
+from ui.i18n import pick_language
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ from aiogram.types import ChatJoinRequest, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import Settings
-from bot.i18n import tr
 from services.customers import TelegramPerson
 from services.growth import GrowthService
+from ui.i18n import tr
 
 log = logging.getLogger(__name__)
 

@@ -6,9 +6,9 @@ from aiogram import F, Router
 from aiogram.filters import StateFilter
 from aiogram.types import CallbackQuery, Message
 
-from bot.i18n import tr
-from bot.roles import IsCustomer
 from handlers.customer import inbox
+from handlers.roles import IsCustomer
+from ui.i18n import tr
 
 
 def create_router() -> Router:

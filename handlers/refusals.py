@@ -6,10 +6,10 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
-from bot.callbacks import OWNER_PREFIX
-from bot.commands import OWNER_ONLY_COMMANDS
-from bot.i18n import tr
-from bot.roles import IsCustomer
+from handlers.roles import IsCustomer
+from ui.callbacks import OWNER_PREFIX
+from ui.commands import OWNER_ONLY_COMMANDS
+from ui.i18n import tr
 
 
 def create_router() -> Router:

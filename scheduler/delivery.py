@@ -13,7 +13,7 @@ is given up (`failed`) only when still not delivered `give_up_after` (48 hours) 
 first attempt (kept in `first_attempt_at`): a message that late is no longer worth sending.
 No such error leaves a row in `sending`.
 
-Sends share the bot's one limiter with replies (bot/telegram_requests.py): the worker takes a
+Sends share the bot's one limiter with replies (ui/telegram_requests.py): the worker takes a
 bulk grant itself, so a person waiting for a reply is served first, and runs the request in
 `bulk_send_granted()` so the request middleware neither acquires again nor retries.
 
@@ -46,10 +46,6 @@ from aiogram.types import Message, MessageId
 from aiogram.utils.i18n import I18n
 
 from bot.config import Settings
-from bot.i18n import pick_language
-from bot.messages.base import RenderContext, Rendered
-from bot.render import render
-from bot.telegram_requests import bulk_send_granted, is_transient
 from services.owner_notices import owner_languages
 from services.ratelimit import RateLimiter
 from services.reachability import mark_unreachable
@@ -58,6 +54,10 @@ from storage.database import Database
 from storage.outbox import BLOCKED, FAILED, PENDING, SENT, UNCERTAIN
 from storage.reachability import ReachabilityRepository, Recipient
 from storage.repositories import Repositories
+from ui.i18n import pick_language
+from ui.messages.base import RenderContext, Rendered
+from ui.render import render
+from ui.telegram_requests import bulk_send_granted, is_transient
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.utils.i18n import I18n
 
-from bot.i18n import tr_in
 from services.campaigns import CampaignService, Progress
+from ui.i18n import tr_in
 
 log = logging.getLogger(__name__)
 

@@ -19,10 +19,10 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import create_bot, create_dispatcher
 from bot.config import Settings, load_settings
-from bot.telegram_requests import pace_requests
 from services.ratelimit import RateLimiter
 from storage.database import Database
 from tests.fakes.telegram import FakeTelegram, TelegramUser
+from ui.telegram_requests import pace_requests
 
 OWNER_ID = 1000
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")

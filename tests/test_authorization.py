@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from aiogram.filters.callback_data import CallbackData
 
-from bot.callbacks import OWNER_CALLBACKS, OWNER_PREFIX, ServiceArchive
-from bot.commands import OWNER_COMMANDS, OWNER_ONLY_COMMANDS
 from tests.conftest import RunningBot
+from ui.callbacks import OWNER_CALLBACKS, OWNER_PREFIX, ServiceArchive
+from ui.commands import OWNER_COMMANDS, OWNER_ONLY_COMMANDS
 
 # One valid payload per owner button, so the refusal is not just a parse failure.
 SAMPLE_FIELDS: dict[str, object] = {

@@ -13,8 +13,6 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 import services.bookings as bookings_module
-from bot.callbacks import BookSlot
-from bot.messages.bookings import epoch_minutes
 from scheduler.delivery import DeliveryWorker
 from services.booking_reminders import queue_booking_reminders
 from services.bookings import AlreadyBooked, BookingService, SlotTaken
@@ -25,6 +23,8 @@ from storage.database import Database
 from storage.models import Booking, BookingCell, OutboxMessage, Purchase
 from tests.conftest import FakeClock, RunningBot, register
 from tests.fakes.telegram import TelegramUser
+from ui.callbacks import BookSlot
+from ui.messages.bookings import epoch_minutes
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 THURSDAY = date(2026, 11, 26)  # the clock starts on Wednesday 2026-11-25, 12:00 in Moscow

@@ -14,21 +14,7 @@ import pytest
 from aiogram.filters.callback_data import CallbackData
 from sqlalchemy import func, select
 
-import bot.callbacks as callbacks_module
-from bot.callbacks import (
-    OWNER_CALLBACKS,
-    BookDay,
-    BookingAction,
-    BookMove,
-    BookOther,
-    BookSlot,
-    ConsentChoice,
-    ForgetConfirm,
-    RateVisit,
-    RebookDecline,
-    ResumeOffers,
-)
-from bot.messages.bookings import epoch_minutes
+import ui.callbacks as callbacks_module
 from services.bookings import BookingService
 from services.outbox import Outgoing, enqueue
 from storage.models import (
@@ -42,6 +28,20 @@ from storage.models import (
 )
 from tests.conftest import RunningBot, register
 from tests.test_once import until
+from ui.callbacks import (
+    OWNER_CALLBACKS,
+    BookDay,
+    BookingAction,
+    BookMove,
+    BookOther,
+    BookSlot,
+    ConsentChoice,
+    ForgetConfirm,
+    RateVisit,
+    RebookDecline,
+    ResumeOffers,
+)
+from ui.messages.bookings import epoch_minutes
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 THURSDAY = date(2026, 11, 26)

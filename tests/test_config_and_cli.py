@@ -12,7 +12,7 @@ from babel.messages.catalog import Message
 from babel.messages.pofile import read_po
 
 from bot.config import SettingsError, load_settings
-from bot.i18n import LOCALES, create_i18n
+from ui.i18n import LOCALES, create_i18n
 
 ROOT = Path(__file__).resolve().parents[1]
 

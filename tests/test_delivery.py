@@ -16,9 +16,6 @@ from aiogram import Bot
 from aiogram.client.telegram import TelegramAPIServer
 from sqlalchemy import text
 
-from bot import render as render_module
-from bot.i18n import create_i18n
-from bot.messages.base import RenderContext, Rendered
 from scheduler.delivery import DeliveryWorker
 from services.outbox import Outgoing, enqueue
 from services.ratelimit import RateLimiter
@@ -27,6 +24,9 @@ from storage.models import Customer, OutboxMessage
 from storage.outbox import BLOCKED, FAILED, PENDING, SENT, UNCERTAIN
 from tests.conftest import FakeClock, Monotonic, RunningBot, eventually, make_settings
 from tests.fakes.telegram import BOT_TOKEN, Call, FakeTelegram, LocalAiohttpSession
+from ui import render as render_module
+from ui.i18n import create_i18n
+from ui.messages.base import RenderContext, Rendered
 
 # --------------------------------------------------------------------------- helpers
 

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from bot.app import create_bot, create_dispatcher
-from bot.long_text import BUTTONS_PER_MESSAGE, TEXT_LIMIT, split_text, telegram_length
 from services.growth import GrowthService
 from services.ratelimit import RateLimiter
 from storage.database import Database
@@ -28,6 +27,7 @@ from storage.models import (
 )
 from tests.conftest import FakeClock, RunningBot, make_settings
 from tests.fakes.telegram import Call, FakeTelegram
+from ui.long_text import BUTTONS_PER_MESSAGE, TEXT_LIMIT, split_text, telegram_length
 
 MANY = 500
 TELEGRAM_LIMIT = 4096  # Bot API: sendMessage text, after entity parsing

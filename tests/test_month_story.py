@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.i18n import Texts, create_i18n
 from scheduler.jobs import run_job
 from storage.models import Purchase
 from tests.conftest import OWNER_ID, RunningBot
 from tests.fakes.telegram import TelegramUser
+from ui.i18n import Texts, create_i18n
 
 JSON = dict[str, Any]
 START = datetime(2026, 11, 4, 9, 0, tzinfo=UTC)  # Wednesday, 12:00 in Moscow

@@ -8,7 +8,6 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
-from bot.i18n import create_i18n
 from scheduler.delivery import DEFAULT_MAX_BACKOFF, DeliveryWorker
 from services.outbox import Outgoing, enqueue
 from services.ratelimit import RateLimiter
@@ -17,6 +16,7 @@ from storage.models import OutboxMessage
 from storage.outbox import FAILED, PENDING, SENT
 from tests.conftest import FakeClock, RunningBot, eventually, make_settings, use_limiter
 from tests.fakes.telegram import Call, FakeTelegram
+from ui.i18n import create_i18n
 
 BAD_GATEWAY = "<html>Bad Gateway</html>"
 SERVER_ERROR = '{"ok":false,"error_code":500,"description":"Internal Server Error"}'
@@ -213,7 +213,7 @@ async def test_a_reply_gives_up_after_a_bounded_time_and_nothing_hangs(
 ) -> None:
     from aiogram.exceptions import ClientDecodeError
 
-    from bot.telegram_requests import PacedRequests
+    from ui.telegram_requests import PacedRequests
 
     slept: list[float] = []
 

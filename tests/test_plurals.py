@@ -7,8 +7,8 @@ import re
 import pytest
 from babel.messages.pofile import read_po
 
-from bot.formatting import format_number, format_percent
-from bot.i18n import LOCALES, Texts, create_i18n, trn_in
+from ui.formatting import format_number, format_percent
+from ui.i18n import LOCALES, Texts, create_i18n, trn_in
 
 COUNTS = (1, 2, 5, 11, 21, 22, 25)
 

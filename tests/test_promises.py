@@ -13,13 +13,13 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import create_bot, create_dispatcher
-from bot.callbacks import ConsentChoice
 from services.birthdays import queue_birthdays
 from services.ratelimit import RateLimiter
 from storage.database import Database
 from storage.models import Customer, OutboxMessage
 from tests.conftest import OWNER_ID, FakeClock, RunningBot, make_settings
 from tests.fakes.telegram import FakeTelegram, TelegramUser
+from ui.callbacks import ConsentChoice
 
 CHANNEL = -1001234567890
 

@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from babel.messages.pofile import read_po
 
-from bot.formatting import money_tick
-from bot.i18n import LOCALES, Texts, create_i18n, tr_in
-from bot.messages.base import RenderContext
-from bot.messages.growth import referral_bonus, referral_friend
-from bot.words import BUILT_IN_SOURCES, source_name
 from services.charts import revenue_chart
 from tests.conftest import OWNER_ID, RunningBot, register
+from ui.formatting import money_tick
+from ui.i18n import LOCALES, Texts, create_i18n, tr_in
+from ui.messages.base import RenderContext
+from ui.messages.growth import referral_bonus, referral_friend
+from ui.words import BUILT_IN_SOURCES, source_name
 
 NAMES = ("Светлана Андреева", "Дарья", "Анна")
 PERSON = r"\{(name|customer|friend|referrer|who)\}"

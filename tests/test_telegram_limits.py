@@ -10,8 +10,6 @@ import asyncio
 
 import pytest
 
-from bot.i18n import create_i18n
-from bot.telegram_requests import PacedRequests, pace_requests
 from scheduler.delivery import DeliveryWorker
 from services.outbox import Outgoing, enqueue
 from services.ratelimit import RateLimiter
@@ -26,6 +24,8 @@ from tests.conftest import (
     use_limiter,
 )
 from tests.fakes.telegram import Call, FakeTelegram
+from ui.i18n import create_i18n
+from ui.telegram_requests import PacedRequests, pace_requests
 
 APOLOGY = "something went wrong"
 

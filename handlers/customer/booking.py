@@ -11,20 +11,8 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import BookDay, BookingAction, BookMove, BookOther, BookSlot
 from bot.config import Settings
-from bot.i18n import tr
-from bot.keyboards import BUTTON_TEXT
-from bot.messages.bookings import (
-    booking_actions,
-    day_label,
-    epoch_minutes,
-    from_minutes,
-    own_booking,
-    reminder_note,
-    when_label,
-)
-from bot.once import ONCE, ReleasePress
+from handlers.once import ONCE, ReleasePress
 from services.bookings import AlreadyBooked, BookingItem, BookingService, SlotTaken
 from services.catalogue import CatalogueService
 from services.customers import CustomerService
@@ -41,6 +29,18 @@ from services.schedule import (
 )
 from services.shop import ShopService
 from storage.database import Database
+from ui.callbacks import BookDay, BookingAction, BookMove, BookOther, BookSlot
+from ui.i18n import tr
+from ui.keyboards import BUTTON_TEXT
+from ui.messages.bookings import (
+    booking_actions,
+    day_label,
+    epoch_minutes,
+    from_minutes,
+    own_booking,
+    reminder_note,
+    when_label,
+)
 
 log = logging.getLogger(__name__)
 

@@ -9,10 +9,10 @@ from aiogram import F, Router
 from aiogram.filters import Filter
 from aiogram.types import Message
 
-from bot.i18n import tr
-from bot.roles import IsCustomer
 from handlers.customer.registration import person_of
+from handlers.roles import IsCustomer
 from services.inbox import InboxService, Incoming
+from ui.i18n import tr
 
 # Message fields that carry something to pass on, in the order Telegram's types are checked.
 _CONTENTS = ("photo", "voice", "video", "video_note", "document", "sticker", "audio")

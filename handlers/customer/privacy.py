@@ -12,11 +12,11 @@ from aiogram.fsm.storage.base import StorageKey
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import ForgetConfirm, ResumeOffers
 from bot.config import Settings
-from bot.i18n import tr
-from bot.once import ONCE_PER_MESSAGE
+from handlers.once import ONCE_PER_MESSAGE
 from services.privacy import PrivacyService
+from ui.callbacks import ForgetConfirm, ResumeOffers
+from ui.i18n import tr
 
 
 def create_router() -> Router:

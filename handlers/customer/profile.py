@@ -10,12 +10,12 @@ from aiogram.filters import Command
 from aiogram.types import Message
 
 from bot.config import Settings
-from bot.formatting import customer_totals
-from bot.i18n import tr, trn
 from handlers.customer.booking import show_own_bookings
 from services.bookings import BookingService
 from services.customers import CustomerService
 from services.shop import ShopService
+from ui.formatting import customer_totals
+from ui.i18n import tr, trn
 
 
 def create_router() -> Router:

@@ -12,17 +12,17 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 
-from bot import keyboards
-from bot.callbacks import ConsentChoice
 from bot.config import Settings
-from bot.filters import ANSWER
-from bot.i18n import tr
-from bot.once import ONCE_PER_MESSAGE
+from handlers.filters import ANSWER
+from handlers.once import ONCE_PER_MESSAGE
 from services.birthday_gift import too_close
 from services.customers import CustomerService, TelegramPerson
 from services.dto import CustomerCard
 from services.owner_notices import OwnerNotices
 from services.parsing import parse_birthday
+from ui import keyboards
+from ui.callbacks import ConsentChoice
+from ui.i18n import tr
 
 
 class Registration(StatesGroup):

@@ -10,14 +10,14 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.callbacks import RateVisit, RebookDecline
-from bot.filters import ANSWER
-from bot.i18n import tr
-from bot.once import ONCE_PER_MESSAGE
+from handlers.filters import ANSWER
+from handlers.once import ONCE_PER_MESSAGE
 from services.feedback import FeedbackService
 from services.owner_notices import OwnerNotices
 from services.rebooking import decline_own
 from storage.database import Database
+from ui.callbacks import RateVisit, RebookDecline
+from ui.i18n import tr
 
 
 class LowRating(StatesGroup):

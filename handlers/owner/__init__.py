@@ -7,8 +7,6 @@ from aiogram.filters import CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message, ReplyKeyboardRemove
 
-from bot.i18n import tr
-from bot.roles import IsOwner
 from handlers.owner import (
     birthday_gift,
     catalogue,
@@ -22,6 +20,8 @@ from handlers.owner import (
     settings,
     stats,
 )
+from handlers.roles import IsOwner
+from ui.i18n import tr
 
 
 def create_router() -> Router:

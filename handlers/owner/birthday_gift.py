@@ -8,12 +8,12 @@ from datetime import datetime
 from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 
-from bot.callbacks import BirthdayGrant
 from bot.config import Settings
-from bot.i18n import tr
-from bot.once import ONCE
+from handlers.once import ONCE
 from services.birthday_gift import grant_birthday_gift
 from storage.database import Database
+from ui.callbacks import BirthdayGrant
+from ui.i18n import tr
 
 
 def create_router() -> Router:

@@ -11,15 +11,15 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot import formatting, keyboards
-from bot.callbacks import ServiceArchive, ServiceEdit, ServiceNew, ServiceOpen
-from bot.filters import ANSWER
-from bot.i18n import tr
-from bot.long_text import answer_long
+from handlers.filters import ANSWER
 from services.catalogue import CatalogueService
 from services.errors import InputError
 from services.parsing import clean_text, parse_money, parse_optional_days, parse_whole
 from services.shop import ShopService
+from ui import formatting, keyboards
+from ui.callbacks import ServiceArchive, ServiceEdit, ServiceNew, ServiceOpen
+from ui.i18n import tr
+from ui.long_text import answer_long
 
 DURATION_RANGE = (5, 720)
 

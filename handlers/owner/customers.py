@@ -12,11 +12,11 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
 
 from bot.config import Settings
-from bot.filters import ANSWER
-from bot.i18n import tr
+from handlers.filters import ANSWER
 from services.customers import CustomerService
 from services.errors import InputError
 from services.parsing import clean_text, parse_birthday, parse_phone, split_name_and_phone
+from ui.i18n import tr
 
 
 class AddCustomerForm(StatesGroup):

@@ -10,14 +10,14 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
 from bot.config import Settings
-from bot.formatting import format_number
-from bot.i18n import current_texts, tr
-from bot.long_text import answer_long
-from bot.words import source_name
 from services.errors import InputError
 from services.growth import GrowthService, SourceReport
 from services.money import format_money
 from services.shop import ShopService
+from ui.formatting import format_number
+from ui.i18n import current_texts, tr
+from ui.long_text import answer_long
+from ui.words import source_name
 
 
 def create_router() -> Router:

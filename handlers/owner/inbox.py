@@ -18,11 +18,11 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import InboxAnswer
 from bot.config import Settings
-from bot.i18n import tr
 from handlers.customer.inbox import incoming_of
 from services.inbox import Answered, Conversation, InboxService
+from ui.callbacks import InboxAnswer
+from ui.i18n import tr
 
 _LIST_LIMIT = 10  # conversations in /inbox, each with its button
 _SNIPPET = 80

@@ -12,15 +12,15 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import PostButton, PostCancel, PostNow
 from bot.config import Settings
-from bot.filters import ANSWER
-from bot.i18n import tr
-from bot.long_text import answer_long
-from bot.once import ONCE
+from handlers.filters import ANSWER
+from handlers.once import ONCE
 from services.campaigns import check_text
 from services.channel_posts import ChannelPostService, PostInfo, parse_publish_time
 from services.errors import InputError
+from ui.callbacks import PostButton, PostCancel, PostNow
+from ui.i18n import tr
+from ui.long_text import answer_long
 
 
 class PostForm(StatesGroup):

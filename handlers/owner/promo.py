@@ -17,13 +17,13 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import PromoConfirm, PromoSegment
-from bot.filters import ANSWER
-from bot.i18n import tr, trn
-from bot.once import ONCE
+from handlers.filters import ANSWER
+from handlers.once import ONCE
 from services.campaigns import CampaignService, Segment, check_text, segment_of
 from services.catalogue import CatalogueService
 from services.errors import InputError
+from ui.callbacks import PromoConfirm, PromoSegment
+from ui.i18n import tr, trn
 
 # Segments whose value the owner types (the others are chosen by a button).
 TYPED_VALUE = {"idle": "promo-ask-days", "source": "promo-ask-source"}

@@ -13,8 +13,18 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot import formatting, keyboards
-from bot.callbacks import (
+from bot.config import Settings
+from handlers.filters import ANSWER
+from handlers.once import ONCE, ONCE_PER_MESSAGE
+from services.catalogue import CatalogueService
+from services.customers import CustomerService, NewCustomer
+from services.errors import InputError
+from services.money import format_money
+from services.parsing import parse_date, parse_money, parse_whole, split_sale_command
+from services.sales import SalesService
+from services.shop import ShopService
+from ui import formatting, keyboards
+from ui.callbacks import (
     SaleAddCustomer,
     SaleApplyCode,
     SaleDelete,
@@ -27,18 +37,8 @@ from bot.callbacks import (
     SalePoints,
     SaleRepeatConfirm,
 )
-from bot.config import Settings
-from bot.filters import ANSWER
-from bot.i18n import tr
-from bot.long_text import answer_long
-from bot.once import ONCE, ONCE_PER_MESSAGE
-from services.catalogue import CatalogueService
-from services.customers import CustomerService, NewCustomer
-from services.errors import InputError
-from services.money import format_money
-from services.parsing import parse_date, parse_money, parse_whole, split_sale_command
-from services.sales import SalesService
-from services.shop import ShopService
+from ui.i18n import tr
+from ui.long_text import answer_long
 
 
 class SaleForm(StatesGroup):

@@ -12,20 +12,9 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot import formatting
-from bot.callbacks import (
-    OwnerBookingDone,
-    OwnerBookingNoShow,
-    OwnerDayView,
-    OwnerHoursDay,
-    OwnerSaleAmount,
-)
 from bot.config import Settings
-from bot.filters import ANSWER
-from bot.i18n import tr
-from bot.long_text import answer_long
-from bot.messages.bookings import day_label
-from bot.once import ONCE
+from handlers.filters import ANSWER
+from handlers.once import ONCE
 from services.bookings import BOOKED, BookingItem, BookingService
 from services.dto import SaleReceipt
 from services.errors import InputError
@@ -38,6 +27,17 @@ from services.schedule import (
     parse_weekday,
 )
 from services.shop import ShopService
+from ui import formatting
+from ui.callbacks import (
+    OwnerBookingDone,
+    OwnerBookingNoShow,
+    OwnerDayView,
+    OwnerHoursDay,
+    OwnerSaleAmount,
+)
+from ui.i18n import tr
+from ui.long_text import answer_long
+from ui.messages.bookings import day_label
 
 Clock = Callable[[], datetime]
 

@@ -9,12 +9,12 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import SettingEdit
-from bot.filters import ANSWER
-from bot.i18n import tr
+from handlers.filters import ANSWER
 from services.errors import InputError
 from services.money import format_money
 from services.shop import EDITABLE, ShopProfile, ShopService
+from ui.callbacks import SettingEdit
+from ui.i18n import tr
 
 HINTS = {
     "currency": "RUB, USD, EUR …",

@@ -17,18 +17,18 @@ from aiogram.types import (
 )
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import StatsView, WinbackSend
 from bot.config import Settings
-from bot.formatting import money_tick
-from bot.i18n import current_texts, tr
-from bot.long_text import answer_long
-from bot.messages import analytics as texts
-from bot.once import ONCE
+from handlers.once import ONCE
 from services import charts
 from services.analytics import AnalyticsService, AtRiskCustomer, CohortReport, StatsReport
 from services.errors import InputError
 from services.parsing import parse_date
 from services.shop import ShopService
+from ui.callbacks import StatsView, WinbackSend
+from ui.formatting import money_tick
+from ui.i18n import current_texts, tr
+from ui.long_text import answer_long
+from ui.messages import analytics as texts
 
 VIEWS = ("abc", "cohorts", "predicted", "risk", "campaigns")
 _WINBACK_LABEL = 40

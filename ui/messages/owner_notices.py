@@ -7,10 +7,10 @@ from typing import Any
 
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import BirthdayGrant
-from bot.messages.base import RenderContext, Rendered, Renderer
-from bot.messages.bookings import when_label
-from bot.words import source_name
+from ui.callbacks import BirthdayGrant
+from ui.messages.base import RenderContext, Rendered, Renderer
+from ui.messages.bookings import when_label
+from ui.words import source_name
 
 _BOOKING_TEXTS = {
     "booked": "bk-owner-booked",

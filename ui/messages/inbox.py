@@ -9,9 +9,9 @@ from typing import Any
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import InboxAnswer
-from bot.i18n import pick_language
-from bot.messages.base import RenderContext, Rendered, Renderer
+from ui.callbacks import InboxAnswer
+from ui.i18n import pick_language
+from ui.messages.base import RenderContext, Rendered, Renderer
 
 _TEXT_LIMIT = 3000  # of the customer's words; the header and the quote fit in the rest of 4096
 _QUOTE_LIMIT = 300
@@ -37,8 +37,8 @@ def _shorten(text: str, limit: int) -> str:
 
 def _quote_of(about: dict[str, Any], language: str | None, context: RenderContext) -> str:
     """The bot's message the customer answered, as they saw it (in their language)."""
-    # Imported here: bot.render merges every renderer module, this one included.
-    from bot.render import render
+    # Imported here: ui.render merges every renderer module, this one included.
+    from ui.render import render
 
     their = dataclasses.replace(
         context,

@@ -1,4 +1,4 @@
-"""What a renderer receives and returns (see bot/render.py)."""
+"""What a renderer receives and returns (see ui/render.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
-from bot.i18n import tr_in
+from ui.i18n import tr_in
 
 
 @dataclass(frozen=True, slots=True)

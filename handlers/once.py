@@ -21,8 +21,8 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, TelegramObject
 
 from bot.errors import not_modified
-from bot.i18n import tr
 from services.once import OnceService, Press
+from ui.i18n import tr
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Turning an outbox row (a kind and a JSON payload) into the Telegram message to send.
 
-Each feature keeps its renderers in `bot/messages/<feature>.py` as a `RENDERERS` dict; this
+Each feature keeps its renderers in `ui/messages/<feature>.py` as a `RENDERERS` dict; this
 module only merges them. Rendering happens at send time, in the reader's language.
 """
 
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.messages import analytics, basic, bookings, growth, inbox, owner_notices, retention
-from bot.messages.base import RenderContext, Rendered, Renderer
+from ui.messages import analytics, basic, bookings, growth, inbox, owner_notices, retention
+from ui.messages.base import RenderContext, Rendered, Renderer
 
 RENDERERS: dict[str, Renderer] = {
     **basic.RENDERERS,

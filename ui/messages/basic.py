@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.messages.base import RenderContext, Rendered, Renderer
+from ui.messages.base import RenderContext, Rendered, Renderer
 
 
 def plain_text(payload: dict[str, Any], context: RenderContext) -> Rendered:

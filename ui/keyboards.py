@@ -12,7 +12,9 @@ from aiogram.types import (
 )
 from aiogram.utils.keyboard import InlineKeyboardBuilder, ReplyKeyboardBuilder
 
-from bot.callbacks import (
+from services.dto import CustomerCard, SaleLine, ServiceItem
+from services.money import format_money
+from ui.callbacks import (
     ConsentChoice,
     SaleApplyCode,
     SaleDelete,
@@ -27,9 +29,7 @@ from bot.callbacks import (
     ServiceNew,
     ServiceOpen,
 )
-from bot.i18n import tr, trn
-from services.dto import CustomerCard, SaleLine, ServiceItem
-from services.money import format_money
+from ui.i18n import tr, trn
 
 BUTTON_TEXT = 60  # long labels get cut by Telegram clients anyway
 

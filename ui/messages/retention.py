@@ -8,9 +8,9 @@ from typing import Any
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import BookOther, BookSlot, RateVisit, RebookDecline
-from bot.messages.base import RenderContext, Rendered, Renderer
 from services.money import format_money
+from ui.callbacks import BookOther, BookSlot, RateVisit, RebookDecline
+from ui.messages.base import RenderContext, Rendered, Renderer
 
 
 def slot_label(minutes: int, context: RenderContext) -> str:

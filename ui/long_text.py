@@ -23,7 +23,7 @@ from aiogram.types import (
     ReplyKeyboardRemove,
 )
 
-from bot.i18n import tr
+from ui.i18n import tr
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024

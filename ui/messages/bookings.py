@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import BookingAction
-from bot.messages.base import RenderContext, Rendered, Renderer
+from ui.callbacks import BookingAction
+from ui.messages.base import RenderContext, Rendered, Renderer
 
 Translate = Callable[[str], str]
 TranslateWith = Callable[..., str]  # a key and its placeholders, as `tr`

@@ -9,10 +9,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from bot.formatting import format_number
-from bot.i18n import Texts
-from bot.messages.base import RenderContext, Rendered, Renderer
-from bot.words import source_name
 from services.analytics import (
     AbcReport,
     AtRiskCustomer,
@@ -25,6 +21,10 @@ from services.analytics import (
 )
 from services.money import format_money
 from services.prediction import ModelFit, TooLittleData
+from ui.formatting import format_number
+from ui.i18n import Texts
+from ui.messages.base import RenderContext, Rendered, Renderer
+from ui.words import source_name
 
 # Plain texts with t(key, ...), counts with t.plural(key, n), numbers in t.language's way.
 Translate = Texts

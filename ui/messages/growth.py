@@ -6,8 +6,8 @@ from typing import Any
 
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.i18n import trn_in
-from bot.messages.base import RenderContext, Rendered, Renderer
+from ui.i18n import trn_in
+from ui.messages.base import RenderContext, Rendered, Renderer
 
 
 def referral_bonus(payload: dict[str, Any], context: RenderContext) -> Rendered:

@@ -6,9 +6,9 @@ import math
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.i18n import tr, trn
 from services.dto import CustomerTotals, SaleLine, SaleReceipt, ServiceItem
 from services.money import currency_symbol, format_money
+from ui.i18n import tr, trn
 
 
 def format_number(value: float | None, digits: int, language: str) -> str:

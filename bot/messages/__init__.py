@@ -1,1 +1,0 @@
-"""Renderers of outbox messages, one module per feature (see bot/render.py)."""

@@ -1,0 +1,1 @@
+"""Renderers of outbox messages, one module per feature (see ui/render.py)."""
