@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.errors import register_error_handlers
 from bot.menu import set_command_menus
 from bot.owner_language import OwnerLanguageMiddleware
+from bot.shop_profile import ShopProfileMiddleware
 from bot.startup import StartupError, check_telegram, open_database
 from handlers import get_routers
 from handlers.once import OnceMiddleware
@@ -121,7 +122,7 @@ def create_dispatcher(
         scheduler=scheduler,
     )
     dp.workflow_data.update(
-        bookings=BookingService(db, settings.zone, dp.workflow_data["sales"]),
+        bookings=BookingService(db, settings.zone),
         schedule=ScheduleService(db, settings.zone),
     )
     if schedule_jobs:
@@ -144,6 +145,8 @@ def create_dispatcher(
     dp.update.outer_middleware(
         OwnerLanguageMiddleware(OwnerLanguages(db), settings.default_language)
     )
+    # One read of the owner's knobs per conversation update; handlers take `shop_profile`.
+    dp.update.outer_middleware(ShopProfileMiddleware(dp.workflow_data["shop"]))
     # Inner, so it sees the matched handler's `once` flag; once here covers every router.
     dp.callback_query.middleware(OnceMiddleware(OnceService(db), clock))
     register_error_handlers(dp)

@@ -11,19 +11,18 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.exc import IntegrityError
-
 from services.booking_reminders import reminder_key, reminder_moment
 from services.customers import customer_totals
 from services.dto import CustomerCard, SaleReceipt, ServiceItem
 from services.errors import InputError
 from services.loyalty import recompute_cashback
 from services.parsing import parse_money
-from services.sales import SalesService, refresh_thanks
+from services.sales import record_sale, refresh_thanks, sale_moment
 from services.schedule import cells_of, local_bounds, slot_end, slot_is_free
-from services.shop import profile_from
+from services.shop import ShopProfile, profile_from
 from storage.bookings import BOOKED, CANCELLED, DONE, NO_SHOW, BookingRecord
 from storage.database import Database
+from storage.errors import CellsTaken
 from storage.models import Customer
 from storage.repositories import Repositories
 
@@ -98,10 +97,9 @@ class AlreadyBooked(InputError):
 
 
 class BookingService:
-    def __init__(self, db: Database, zone: ZoneInfo, sales: SalesService | None = None) -> None:
+    def __init__(self, db: Database, zone: ZoneInfo) -> None:
         self._db = db
         self._zone = zone
-        self._sales = sales or SalesService(db, zone)
 
     def today(self, now: datetime) -> date:
         return now.astimezone(self._zone).date()
@@ -256,30 +254,31 @@ class BookingService:
             record = await repos.bookings.record(booking_id)
             return BookingItem.of(record) if record else None
 
-    async def mark_done(self, booking_id: int, now: datetime) -> ClosedBooking:
-        """Close a booking as done and log the sale at the service price (editable after)."""
+    async def mark_done(
+        self, booking_id: int, now: datetime, profile: ShopProfile | None = None
+    ) -> ClosedBooking:
+        """Close a booking as done and log the sale at the service price (editable after).
+
+        One transaction: the booking is claimed (so a second press of Done finds it closed),
+        the sale is recorded by the same rule as any sale, and the booking points at it; if
+        anything fails, nothing of it stays and the booking is still booked.
+        """
         async with self._db.transaction() as repos:
             record = await _open_record(repos, booking_id)
             local_day = record.booking.starts_at.astimezone(self._zone).date()
             if local_day > self.today(now):
                 raise InputError("error-booking-not-started")
-            # Claimed first, so a second press of Done cannot log a second sale.
             if not await repos.bookings.change_status(booking_id, expected=BOOKED, status=DONE):
                 raise InputError("error-booking-closed")
-        try:
-            # The sale goes through SalesService so every rule of logging a sale applies.
-            sale = await self._sales.log_sale(
-                customer_id=record.customer.id,
+            sale = await record_sale(
+                repos,
+                record.customer,
                 amount=record.service.price,
                 service_id=record.service.id,
-                day=local_day,
+                purchased_at=sale_moment(local_day, now, self._zone),
                 now=now,
+                profile=profile,
             )
-        except Exception:
-            async with self._db.transaction() as repos:
-                await repos.bookings.change_status(booking_id, expected=DONE, status=BOOKED)
-            raise
-        async with self._db.transaction() as repos:
             await repos.bookings.set_values(booking_id, purchase_id=sale.purchase_id)
             return ClosedBooking(await _item(repos, booking_id), sale)
 
@@ -323,6 +322,7 @@ class BookingService:
                 purchased_at=purchase.purchased_at,
                 is_repeat=await repos.purchases.has_earlier(purchase),
                 totals=totals,
+                currency=profile.currency,
                 discount=purchase.discount,
                 points_used=purchase.points_used,
                 points_balance=balance,
@@ -364,7 +364,7 @@ async def _take_cells(
 ) -> None:
     try:
         await repos.bookings.take_cells(booking_id, cells_of(starts_at, ends_at))
-    except IntegrityError:
+    except CellsTaken:
         # Someone else's cells won the race; the whole transaction rolls back.
         raise SlotTaken(service_id, starts_at, moving) from None
 

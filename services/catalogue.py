@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from services.dto import ServiceItem
 from services.errors import InputError
 from services.parsing import clean_text
 from storage.database import Database
+from storage.models import Service
 from storage.repositories import Repositories
 
 DEFAULT_DURATION = 60
@@ -28,18 +30,13 @@ class CatalogueService:
 
     async def by_name(self, name: str) -> ServiceItem | None:
         """An active service by name, ignoring case and extra spaces."""
-        wanted = " ".join(name.casefold().split())
-        for item in await self.active():
-            if item.name.casefold() == wanted:
-                return item
-        return None
+        async with self._db.reading() as repos:
+            row = _named(await repos.catalogue.active(), name)
+            return ServiceItem.of(row) if row else None
 
     async def require_by_name(self, name: str) -> ServiceItem:
-        found = await self.by_name(name)
-        if found is None:
-            names = ", ".join(item.name for item in await self.active()) or "—"
-            raise InputError("error-service-not-found", names=names)
-        return found
+        async with self._db.reading() as repos:
+            return ServiceItem.of(await require_service_by_name(repos, name))
 
     async def pair(self, text: str) -> tuple[str, str | None]:
         """`Manicure > Cuticle oil` suggests oil after a manicure; `Manicure > -` removes it."""
@@ -89,6 +86,21 @@ class CatalogueService:
 
 
 _EDITABLE = frozenset({"price", "cycle_days", "duration_minutes", "archived"})
+
+
+async def require_service_by_name(repos: Repositories, name: str) -> Service:
+    """The active service so named, or an error listing the names there are."""
+    active = await repos.catalogue.active()
+    found = _named(active, name)
+    if found is None:
+        names = ", ".join(row.name for row in active) or "—"
+        raise InputError("error-service-not-found", names=names)
+    return found
+
+
+def _named(rows: Sequence[Service], name: str) -> Service | None:
+    wanted = " ".join(name.casefold().split())
+    return next((row for row in rows if row.name.casefold() == wanted), None)
 
 
 async def _refuse_duplicate(repos: Repositories, name: str, exclude_id: int | None) -> None:

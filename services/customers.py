@@ -156,14 +156,8 @@ class CustomerService:
 
     async def find(self, query: str) -> list[CustomerCard]:
         """Customers matching a phone, @username, #id, Telegram id or part of a name."""
-        text = query.strip()
-        if not text:
-            raise InputError("error-customer-query-empty")
-        if len(text) > MAX_TEXT:
-            raise InputError("error-customer-query-long")
         async with self._db.reading() as repos:
-            rows = await _search(repos, text)
-            return [CustomerCard.of(row) for row in rows]
+            return [CustomerCard.of(row) for row in await find_customers(repos, query)]
 
     async def set_birthday_by_owner(
         self, customer_id: int, birthday: Birthday, now: datetime
@@ -185,25 +179,14 @@ class CustomerService:
     async def find_or_describe(self, query: str) -> CustomerCard | NewCustomer:
         """The one customer the query names or, when nobody matches a phone or a name, the
         customer the owner may add from it (a one-line sale offers that)."""
-        try:
-            return await self.find_one(query)
-        except InputError as error:
-            newcomer = (
-                describe_newcomer(query) if error.code == "error-customer-not-found" else None
-            )
-            if newcomer is None:
-                raise
-            return newcomer
+        async with self._db.reading() as repos:
+            found = await find_or_describe(repos, query)
+            return found if isinstance(found, NewCustomer) else CustomerCard.of(found)
 
     async def find_one(self, query: str) -> CustomerCard:
         """Exactly one customer, or an error that says there are none or several."""
-        found = await self.find(query)
-        if not found:
-            raise InputError("error-customer-not-found")
-        if len(found) > 1:
-            labels = "\n".join(card.label for card in found[:5])
-            raise InputError("error-customer-ambiguous", matches=labels)
-        return found[0]
+        async with self._db.reading() as repos:
+            return CustomerCard.of(await find_one_customer(repos, query))
 
     async def card(self, customer_id: int) -> CustomerCard | None:
         async with self._db.reading() as repos:
@@ -262,6 +245,39 @@ def describe_newcomer(query: str) -> NewCustomer | None:
         return NewCustomer(name=clean_text(text), phone=None)
     except InputError:
         return None
+
+
+async def find_customers(repos: Repositories, query: str) -> list[Customer]:
+    """Customers matching a phone, @username, #id, Telegram id or part of a name."""
+    text = query.strip()
+    if not text:
+        raise InputError("error-customer-query-empty")
+    if len(text) > MAX_TEXT:
+        raise InputError("error-customer-query-long")
+    return await _search(repos, text)
+
+
+async def find_one_customer(repos: Repositories, query: str) -> Customer:
+    """Exactly one customer, or an error that says there are none or several."""
+    found = await find_customers(repos, query)
+    if not found:
+        raise InputError("error-customer-not-found")
+    if len(found) > 1:
+        labels = "\n".join(CustomerCard.of(row).label for row in found[:5])
+        raise InputError("error-customer-ambiguous", matches=labels)
+    return found[0]
+
+
+async def find_or_describe(repos: Repositories, query: str) -> Customer | NewCustomer:
+    """The one customer the query names or, when nobody matches a phone or a name, the
+    customer the owner may add from it."""
+    try:
+        return await find_one_customer(repos, query)
+    except InputError as error:
+        newcomer = describe_newcomer(query) if error.code == "error-customer-not-found" else None
+        if newcomer is None:
+            raise
+        return newcomer
 
 
 async def add_offline_customer(

@@ -89,6 +89,7 @@ class SaleReceipt:
     purchased_at: datetime
     is_repeat: bool
     totals: CustomerTotals
+    currency: str  # the shop's, read in the sale's own transaction
     discount: int = 0
     code: str | None = None
     points_used: int = 0

@@ -1,19 +1,26 @@
-"""Logging sales: the owner's most frequent job."""
+"""Logging sales: the owner's most frequent job.
+
+Each thing the owner does is one method of SalesService and one transaction; the rules it is
+made of (find the repeat, record the sale, queue the thank-you) are functions taking the
+repositories, so another use case (a booking marked done) runs them inside its own.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from services.customers import add_offline_customer, customer_totals
+from services.catalogue import require_service_by_name
+from services.customers import NewCustomer, add_offline_customer, customer_totals, find_or_describe
 from services.dto import CustomerCard, CustomerTotals, SaleLine, SaleReceipt
 from services.errors import InputError
 from services.loyalty import after_sale, check_points, spend_points
 from services.outbox import Outgoing, enqueue
+from services.parsing import parse_date, split_sale_command
 from services.promo import redeem
-from services.shop import profile_from
+from services.shop import ShopProfile, profile_from
 from storage.database import Database
 from storage.models import Customer, Purchase
 from storage.repositories import Repositories
@@ -35,6 +42,47 @@ class RepeatSale:
     minutes_ago: int
 
 
+@dataclass(frozen=True, slots=True)
+class SaleDraft:
+    """A one-line sale read and checked, waiting for the owner's answer to a question."""
+
+    customer_id: int | None  # None while the customer is a newcomer not yet added
+    amount: int
+    service_id: int | None
+    day: date | None
+    code: str | None
+    points: int
+
+
+@dataclass(frozen=True, slots=True)
+class AskNewCustomer:
+    """Nobody has this phone or name: offer to add them and log the sale."""
+
+    draft: SaleDraft
+    newcomer: NewCustomer
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class AskFreeVisit:
+    """An amount of 0: a free visit, or a typo?"""
+
+    draft: SaleDraft
+    customer: CustomerCard
+
+
+@dataclass(frozen=True, slots=True)
+class AskRepeat:
+    """The same sale was logged minutes ago: most likely a retype."""
+
+    draft: SaleDraft
+    repeat: RepeatSale
+
+
+# What a one-line /sale ends in: the receipt, or the one question to ask first.
+OneLineSale = SaleReceipt | AskNewCustomer | AskFreeVisit | AskRepeat
+
+
 class SalesService:
     def __init__(self, db: Database, zone: ZoneInfo) -> None:
         self._db = db
@@ -47,9 +95,58 @@ class SalesService:
         return self.today(now) - timedelta(days=MAX_BACKDATE_DAYS)
 
     def moment_of(self, day: date | None, now: datetime) -> datetime:
-        if day is None or day == self.today(now):
-            return now
-        return datetime.combine(day, _PAST_SALE_TIME, tzinfo=self._zone)
+        return sale_moment(day, now, self._zone)
+
+    async def log_one_line(
+        self, args: str, now: datetime, profile: ShopProfile | None = None
+    ) -> OneLineSale:
+        """`/sale <customer> <amount> [service] [day] [code] [points]`, in one transaction:
+        the service by name, the customer (or the newcomer to offer), the free-visit and
+        repeat questions, and the sale. `profile` is the one the update already read."""
+        parsed = split_sale_command(args)
+        async with self._db.transaction() as repos:
+            # The rest of the line is checked first: adding a customer is offered for a sale
+            # that fits.
+            service = (
+                await require_service_by_name(repos, parsed.service) if parsed.service else None
+            )
+            day = (
+                parse_date(parsed.day, today=self.today(now), earliest=self.earliest_date(now))
+                if parsed.day
+                else None
+            )
+            if parsed.amount == 0 and (parsed.code or parsed.points):
+                raise InputError("datafix-free-visit-extras")
+            draft = SaleDraft(
+                customer_id=None,
+                amount=parsed.amount,
+                service_id=service.id if service else None,
+                day=day,
+                code=parsed.code,
+                points=parsed.points or 0,
+            )
+            found = await find_or_describe(repos, parsed.customer)
+            profile = profile or profile_from(await repos.settings.all())
+            if isinstance(found, NewCustomer):
+                return AskNewCustomer(draft, found, profile.currency)
+            draft = replace(draft, customer_id=found.id)
+            if parsed.amount == 0:
+                # 0 is a typo as often as a warranty fix: it is logged only once confirmed.
+                return AskFreeVisit(draft, CustomerCard.of(found))
+            repeat = await find_repeat(repos, self._zone, draft, now)
+            if repeat is not None:
+                return AskRepeat(draft, repeat)
+            return await record_sale(
+                repos,
+                found,
+                amount=draft.amount,
+                service_id=draft.service_id,
+                purchased_at=self.moment_of(day, now),
+                now=now,
+                code=draft.code,
+                points=draft.points,
+                profile=profile,
+            )
 
     async def log_sale(
         self,
@@ -62,6 +159,7 @@ class SalesService:
         code: str | None = None,
         points: int = 0,
         free_visit: bool = False,
+        profile: ShopProfile | None = None,
     ) -> SaleReceipt:
         """Record a sale (with a promo code, points paid) and queue the customer's thank-you.
 
@@ -73,7 +171,18 @@ class SalesService:
             customer = await repos.customers.get(customer_id)
             if customer is None:
                 raise InputError("error-customer-gone")
-            return await self._record(repos, customer, amount, service_id, day, now, code, points)
+            return await record_sale(
+                repos,
+                customer,
+                amount=amount,
+                service_id=service_id,
+                purchased_at=self.moment_of(day, now),
+                now=now,
+                code=code,
+                points=points,
+                free_visit=free_visit,
+                profile=profile,
+            )
 
     async def log_sale_for_new_customer(
         self,
@@ -86,69 +195,24 @@ class SalesService:
         now: datetime,
         code: str | None = None,
         points: int = 0,
+        profile: ShopProfile | None = None,
     ) -> SaleReceipt:
         """Add the customer the owner named (as /addcustomer does) and log their sale: one
         transaction, so a sale that fails leaves no customer behind."""
         _check_amount(amount, free_visit=False, code=code, points=points)
         async with self._db.transaction() as repos:
             customer = await add_offline_customer(repos, name, phone, now)
-            return await self._record(repos, customer, amount, service_id, day, now, code, points)
-
-    async def _record(
-        self,
-        repos: Repositories,
-        customer: Customer,
-        amount: int,
-        service_id: int | None,
-        day: date | None,
-        now: datetime,
-        code: str | None,
-        points: int,
-    ) -> SaleReceipt:
-        customer_id = customer.id
-        service_name = None
-        if service_id is not None:
-            service = await repos.catalogue.get(service_id)
-            if service is None:
-                raise InputError("error-service-unknown")
-            service_name = service.name
-        discount = None
-        if code:
-            discount = await redeem(repos, code, customer_id=customer_id, amount=amount, now=now)
-        price = amount - (discount.amount if discount else 0)
-        points_off = await check_points(repos, customer_id, points, price) if points else 0
-        purchase = await repos.purchases.add(
-            customer_id=customer_id,
-            service_id=service_id,
-            amount=price - points_off,
-            discount=discount.amount if discount else 0,
-            points_used=points,
-            purchased_at=self.moment_of(day, now),
-            created_at=now,
-        )
-        if discount:
-            used = await repos.retention.promo_code(discount.code)
-            assert used is not None
-            used.purchase_id = purchase.id
-        if points:
-            await spend_points(repos, customer_id, points, purchase.id, now)
-        profile = profile_from(await repos.settings.all())
-        balance = await after_sale(repos, customer, purchase, profile, now)
-        totals = await customer_totals(repos, customer_id)
-        await queue_thanks(repos, customer, purchase, service_id, totals, now, balance)
-        return SaleReceipt(
-            purchase_id=purchase.id,
-            customer=CustomerCard.of(customer),
-            service_name=service_name,
-            amount=purchase.amount,
-            purchased_at=purchase.purchased_at,
-            is_repeat=await repos.purchases.has_earlier(purchase),
-            totals=totals,
-            discount=purchase.discount,
-            code=discount.code if discount else None,
-            points_used=points,
-            points_balance=balance,
-        )
+            return await record_sale(
+                repos,
+                customer,
+                amount=amount,
+                service_id=service_id,
+                purchased_at=self.moment_of(day, now),
+                now=now,
+                code=code,
+                points=points,
+                profile=profile,
+            )
 
     async def recent_repeat(
         self,
@@ -161,27 +225,10 @@ class SalesService:
         points: int = 0,
         code: str | None = None,
     ) -> RepeatSale | None:
-        """The same sale (customer, amount as typed, service, day, points paid, with or without
-        a code) logged within REPEAT_WINDOW.
-
-        A different day is a different sale (a past visit entered now), not a retype; so is
-        the same amount paid with other points: the owner is settling a new visit.
-        """
-        wanted_day = day or self.today(now)
+        """See find_repeat; its own read, for callers outside a use case."""
+        draft = SaleDraft(customer_id, amount, service_id, day, code, points)
         async with self._db.reading() as repos:
-            rows = await repos.purchases.logged_since(
-                customer_id=customer_id, service_id=service_id, since=now - REPEAT_WINDOW
-            )
-        for row in rows:
-            # What was typed is the price before a promo code and points (a point is one
-            # unit of the currency: 100 minor units) took their part.
-            typed = row.amount + row.discount + row.points_used * 100
-            same_extras = row.points_used == points and (row.discount > 0) == bool(code)
-            local_day = row.purchased_at.astimezone(self._zone).date()
-            if typed == amount and same_extras and local_day == wanted_day:
-                minutes = int((now - row.created_at).total_seconds() // 60)
-                return RepeatSale(row.id, max(minutes, 1))
-        return None
+            return await find_repeat(repos, self._zone, draft, now)
 
     async def active_code(self, customer_id: int, now: datetime) -> tuple[str, int] | None:
         """The customer's usable promo code and its percent, to offer at the counter."""
@@ -202,7 +249,7 @@ class SalesService:
         ]
 
     async def delete(self, purchase_id: int) -> SaleLine | None:
-        """Delete a wrongly logged sale; None when it is already gone."""
+        """Delete a wrongly logged sale (one transaction); None when it is already gone."""
         async with self._db.transaction() as repos:
             purchase = await repos.purchases.get(purchase_id)
             if purchase is None:
@@ -222,6 +269,105 @@ class SalesService:
             await repos.purchases.detach(purchase.id)
             await repos.purchases.delete(purchase)
             return line
+
+
+def sale_moment(day: date | None, now: datetime, zone: ZoneInfo) -> datetime:
+    """When a sale happened: now for today, local noon of a past day."""
+    if day is None or day == now.astimezone(zone).date():
+        return now
+    return datetime.combine(day, _PAST_SALE_TIME, tzinfo=zone)
+
+
+async def find_repeat(
+    repos: Repositories, zone: ZoneInfo, draft: SaleDraft, now: datetime
+) -> RepeatSale | None:
+    """The same sale (customer, amount as typed, service, day, points paid, with or without
+    a code) logged within REPEAT_WINDOW.
+
+    A different day is a different sale (a past visit entered now), not a retype; so is
+    the same amount paid with other points: the owner is settling a new visit.
+    """
+    assert draft.customer_id is not None
+    wanted_day = draft.day or now.astimezone(zone).date()
+    rows = await repos.purchases.logged_since(
+        customer_id=draft.customer_id, service_id=draft.service_id, since=now - REPEAT_WINDOW
+    )
+    for row in rows:
+        # What was typed is the price before a promo code and points (a point is one
+        # unit of the currency: 100 minor units) took their part.
+        typed = row.amount + row.discount + row.points_used * 100
+        same_extras = row.points_used == draft.points and (row.discount > 0) == bool(draft.code)
+        local_day = row.purchased_at.astimezone(zone).date()
+        if typed == draft.amount and same_extras and local_day == wanted_day:
+            minutes = int((now - row.created_at).total_seconds() // 60)
+            return RepeatSale(row.id, max(minutes, 1))
+    return None
+
+
+async def record_sale(
+    repos: Repositories,
+    customer: Customer,
+    *,
+    amount: int,
+    service_id: int | None,
+    purchased_at: datetime,
+    now: datetime,
+    code: str | None = None,
+    points: int = 0,
+    free_visit: bool = False,
+    profile: ShopProfile | None = None,
+) -> SaleReceipt:
+    """The rule of logging a sale, inside the caller's transaction: the code redeemed, the
+    points spent, the cashback earned, the thank-you queued; the receipt to show.
+
+    `profile` is the shop profile the caller already holds; without one it is read here.
+    """
+    _check_amount(amount, free_visit=free_visit, code=code, points=points)
+    customer_id = customer.id
+    service_name = None
+    if service_id is not None:
+        service = await repos.catalogue.get(service_id)
+        if service is None:
+            raise InputError("error-service-unknown")
+        service_name = service.name
+    discount = None
+    if code:
+        discount = await redeem(repos, code, customer_id=customer_id, amount=amount, now=now)
+    price = amount - (discount.amount if discount else 0)
+    points_off = await check_points(repos, customer_id, points, price) if points else 0
+    purchase = await repos.purchases.add(
+        customer_id=customer_id,
+        service_id=service_id,
+        amount=price - points_off,
+        discount=discount.amount if discount else 0,
+        points_used=points,
+        purchased_at=purchased_at,
+        created_at=now,
+    )
+    if discount:
+        used = await repos.retention.promo_code(discount.code)
+        assert used is not None
+        used.purchase_id = purchase.id
+    if points:
+        await spend_points(repos, customer_id, points, purchase.id, now)
+    profile = profile or profile_from(await repos.settings.all())
+    balance = await after_sale(repos, customer, purchase, profile, now)
+    totals = await customer_totals(repos, customer_id)
+    await queue_thanks(repos, customer, purchase, service_id, totals, now, balance)
+    return SaleReceipt(
+        purchase_id=purchase.id,
+        customer=CustomerCard.of(customer),
+        service_name=service_name,
+        amount=purchase.amount,
+        purchased_at=purchase.purchased_at,
+        is_repeat=await repos.purchases.has_earlier(purchase),
+        totals=totals,
+        currency=profile.currency,
+        discount=purchase.discount,
+        code=discount.code if discount else None,
+        points_used=points,
+        points_balance=balance,
+    )
 
 
 def _check_amount(amount: int, *, free_visit: bool, code: str | None, points: int) -> None:

@@ -8,8 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.errors import CellsTaken
 from storage.models import Booking, BookingCell, Customer, Service, TimeBlock
 
 BOOKED, DONE, NO_SHOW, CANCELLED = "booked", "done", "no_show", "cancelled"
@@ -118,9 +120,14 @@ class BookingRepository:
     # --- cells ---------------------------------------------------------------------------
 
     async def take_cells(self, booking_id: int, starts: Iterable[datetime]) -> None:
-        """Claim the cells; IntegrityError (on flush) when another booking holds one."""
+        """Claim the cells; CellsTaken when another booking holds one (the cells' primary key
+        lets exactly one of two racing bookings through). The session is then unusable: the
+        caller's transaction rolls back."""
         self._session.add_all(BookingCell(starts_at=s, booking_id=booking_id) for s in starts)
-        await self._session.flush()
+        try:
+            await self._session.flush()
+        except IntegrityError as error:
+            raise CellsTaken from error
 
     async def free_cells(self, booking_id: int) -> None:
         await self._session.execute(delete(BookingCell).where(BookingCell.booking_id == booking_id))

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 import services.bookings as bookings_module
 from scheduler.delivery import DeliveryWorker
@@ -20,6 +19,7 @@ from services.catalogue import CatalogueService
 from services.errors import InputError
 from services.outbox import Outgoing, enqueue
 from storage.database import Database
+from storage.errors import CellsTaken
 from storage.models import Booking, BookingCell, OutboxMessage, Purchase
 from tests.conftest import FakeClock, RunningBot, register
 from tests.fakes.telegram import TelegramUser
@@ -108,7 +108,7 @@ async def test_a_cell_cannot_be_held_twice(db: Database, clock: FakeClock, servi
     booking = await BookingService(db, MOSCOW).book(
         telegram_id=42, service_id=service_id, starts_at=local(THURSDAY, 10), now=clock.now
     )
-    with pytest.raises(IntegrityError):
+    with pytest.raises(CellsTaken):
         async with db.transaction() as repos:
             await repos.bookings.take_cells(booking.id, [local(THURSDAY, 10, 45)])
 

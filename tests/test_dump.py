@@ -58,7 +58,7 @@ async def build_shop(db: Database) -> None:
             customer_id=anna.customer.id, amount=250000, service_id=manicure.id, day=day, now=NOON
         )
     starts = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)  # Friday 12:00 in Moscow
-    await BookingService(db, MSK, sales).book(
+    await BookingService(db, MSK).book(
         telegram_id=42, service_id=manicure.id, starts_at=starts, now=NOON
     )
     async with db.transaction() as repos:

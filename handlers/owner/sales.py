@@ -17,12 +17,12 @@ from bot.config import Settings
 from handlers.filters import ANSWER
 from handlers.once import ONCE, ONCE_PER_MESSAGE
 from services.catalogue import CatalogueService
-from services.customers import CustomerService, NewCustomer
+from services.customers import CustomerService
 from services.errors import InputError
 from services.money import format_money
-from services.parsing import parse_date, parse_money, parse_whole, split_sale_command
-from services.sales import SalesService
-from services.shop import ShopService
+from services.parsing import parse_date, parse_money, parse_whole
+from services.sales import AskFreeVisit, AskNewCustomer, AskRepeat, SaleDraft, SalesService
+from services.shop import ShopProfile
 from ui import formatting, keyboards
 from ui.callbacks import (
     SaleAddCustomer,
@@ -100,10 +100,8 @@ async def sale_command(
     message: Message,
     command: CommandObject,
     state: FSMContext,
-    customers: CustomerService,
-    catalogue: CatalogueService,
     sales: SalesService,
-    shop: ShopService,
+    shop_profile: ShopProfile,
     settings: Settings,
     clock: Callable[[], datetime],
 ) -> None:
@@ -111,53 +109,34 @@ async def sale_command(
         await state.set_state(SaleForm.customer)
         await message.answer(tr("sale-ask-customer"))
         return
-    now = clock()
-    parsed = split_sale_command(command.args)
-    # The rest of the line is checked first: adding a customer is offered for a sale that fits.
-    service = await catalogue.require_by_name(parsed.service) if parsed.service else None
-    day = (
-        parse_date(parsed.day, today=sales.today(now), earliest=sales.earliest_date(now))
-        if parsed.day
-        else None
-    )
-    if parsed.amount == 0 and (parsed.code or parsed.points):
-        raise InputError("datafix-free-visit-extras")
-    service_id = service.id if service else None
-    pending: dict[str, Any] = {
-        "customer_id": None,
-        "amount": parsed.amount,
-        "service_id": service_id,
-        "day": day.isoformat() if day else None,
-        "code": parsed.code,
-        "points": parsed.points,
-    }
-    card = await customers.find_or_describe(parsed.customer)
-    if isinstance(card, NewCustomer):
-        await _offer_new_customer(message, state, card, pending, shop)
-        return
-    pending["customer_id"] = card.id
-    if parsed.amount == 0:
-        await _ask_free_visit(message, state, pending, card.label)
-        return
-    repeat = await sales.recent_repeat(
-        customer_id=card.id,
-        amount=parsed.amount,
-        service_id=service_id,
-        day=day,
-        now=now,
-        points=parsed.points or 0,
-        code=parsed.code,
-    )
-    if repeat is not None:
+    outcome = await sales.log_one_line(command.args, clock(), shop_profile)
+    if isinstance(outcome, AskNewCustomer):
+        await _offer_new_customer(message, state, outcome)
+    elif isinstance(outcome, AskFreeVisit):
+        await _ask_free_visit(message, state, _pending(outcome.draft), outcome.customer.label)
+    elif isinstance(outcome, AskRepeat):
         # Most likely the owner saw no receipt and typed it again: ask before a second sale.
         await state.set_state(SaleForm.repeat)
-        await state.set_data({"pending": pending})
+        await state.set_data({"pending": _pending(outcome.draft)})
+        repeat = outcome.repeat
         await message.answer(
             tr("once-sale-repeat-ask", minutes=repeat.minutes_ago, id=repeat.purchase_id),
             reply_markup=_repeat_keyboard(),
         )
-        return
-    await _log_pending(message, state, pending, sales, shop, settings, now)
+    else:
+        await message.answer(formatting.receipt(outcome, outcome.currency, settings.zone))
+
+
+def _pending(draft: SaleDraft) -> dict[str, Any]:
+    """The sale waiting for an answer, as the conversation's data keeps it (plain JSON)."""
+    return {
+        "customer_id": draft.customer_id,
+        "amount": draft.amount,
+        "service_id": draft.service_id,
+        "day": draft.day.isoformat() if draft.day else None,
+        "code": draft.code,
+        "points": draft.points,
+    }
 
 
 async def _ask_free_visit(
@@ -171,26 +150,23 @@ async def _ask_free_visit(
     )
 
 
-async def _offer_new_customer(
-    message: Message,
-    state: FSMContext,
-    newcomer: NewCustomer,
-    pending: dict[str, Any],
-    shop: ShopService,
-) -> None:
+async def _offer_new_customer(message: Message, state: FSMContext, offer: AskNewCustomer) -> None:
     """Nobody has this phone or name: one tap adds them with it and logs the sale."""
+    newcomer = offer.newcomer
     await state.set_state(SaleForm.new_customer)
     await state.set_data(
-        {"pending": pending, "newcomer": {"name": newcomer.name, "phone": newcomer.phone}}
+        {
+            "pending": _pending(offer.draft),
+            "newcomer": {"name": newcomer.name, "phone": newcomer.phone},
+        }
     )
-    currency = (await shop.profile()).currency
     builder = InlineKeyboardBuilder()
     builder.button(text=tr("salephrase-add-button"), callback_data=SaleAddCustomer())
     await message.answer(
         tr(
             "salephrase-add-offer",
             who=newcomer.shown,
-            amount=format_money(pending["amount"], currency),
+            amount=format_money(offer.draft.amount, offer.currency),
         ),
         reply_markup=builder.as_markup(),
     )
@@ -201,7 +177,7 @@ async def add_customer_and_log(
     state: FSMContext,
     customers: CustomerService,
     sales: SalesService,
-    shop: ShopService,
+    shop_profile: ShopProfile,
     settings: Settings,
     clock: Callable[[], datetime],
 ) -> None:
@@ -225,11 +201,11 @@ async def add_customer_and_log(
         now=now,
         code=pending["code"],
         points=pending["points"],
+        profile=shop_profile,
     )
     await state.clear()
     await query.message.edit_text(tr("salephrase-added", customer=sale.customer.label))
-    currency = (await shop.profile()).currency
-    await query.message.answer(formatting.receipt(sale, currency, settings.zone))
+    await query.message.answer(formatting.receipt(sale, sale.currency, settings.zone))
 
 
 def _repeat_keyboard() -> InlineKeyboardMarkup:
@@ -245,13 +221,13 @@ async def confirm_repeat(
     callback_data: SaleRepeatConfirm,
     state: FSMContext,
     sales: SalesService,
-    shop: ShopService,
+    shop_profile: ShopProfile,
     settings: Settings,
     clock: Callable[[], datetime],
 ) -> None:
     await _settle_question(
-        query, callback_data.confirmed, "once-sale-repeat-kept", {}, state, sales, shop, settings,
-        clock,
+        query, callback_data.confirmed, "once-sale-repeat-kept", {}, state, sales, shop_profile,
+        settings, clock,
     )  # fmt: skip
 
 
@@ -268,13 +244,13 @@ async def confirm_free_visit(
     callback_data: SaleFreeVisitConfirm,
     state: FSMContext,
     sales: SalesService,
-    shop: ShopService,
+    shop_profile: ShopProfile,
     settings: Settings,
     clock: Callable[[], datetime],
 ) -> None:
     await _settle_question(
         query, callback_data.confirmed, "datafix-free-visit-dropped", {"free_visit": True}, state,
-        sales, shop, settings, clock,
+        sales, shop_profile, settings, clock,
     )  # fmt: skip
 
 
@@ -285,7 +261,7 @@ async def _settle_question(
     extra: dict[str, Any],
     state: FSMContext,
     sales: SalesService,
-    shop: ShopService,
+    shop_profile: ShopProfile,
     settings: Settings,
     clock: Callable[[], datetime],
 ) -> None:
@@ -298,7 +274,9 @@ async def _settle_question(
         await query.message.edit_text(tr(dropped_text))
         return
     await query.message.edit_reply_markup(reply_markup=None)
-    await _log_pending(query.message, state, {**pending, **extra}, sales, shop, settings, clock())
+    await _log_pending(
+        query.message, state, {**pending, **extra}, sales, shop_profile, settings, clock()
+    )
 
 
 async def _log_pending(
@@ -306,7 +284,7 @@ async def _log_pending(
     state: FSMContext,
     pending: dict[str, Any],
     sales: SalesService,
-    shop: ShopService,
+    shop_profile: ShopProfile,
     settings: Settings,
     now: datetime,
 ) -> None:
@@ -320,10 +298,10 @@ async def _log_pending(
         code=pending["code"],
         points=pending["points"],
         free_visit=pending.get("free_visit", False),
+        profile=shop_profile,
     )
     await state.clear()
-    currency = (await shop.profile()).currency
-    await message.answer(formatting.receipt(sale, currency, settings.zone))
+    await message.answer(formatting.receipt(sale, sale.currency, settings.zone))
 
 
 async def process_customer_query(
@@ -331,14 +309,14 @@ async def process_customer_query(
     state: FSMContext,
     customers: CustomerService,
     catalogue: CatalogueService,
-    shop: ShopService,
+    shop_profile: ShopProfile,
 ) -> None:
     assert message.text is not None
     found = await customers.find(message.text)
     if not found:
         await message.answer(tr("sale-customer-not-found"))
     elif len(found) == 1:
-        await _customer_chosen(message, state, found[0].id, found[0].label, catalogue, shop)
+        await _customer_chosen(message, state, found[0].id, found[0].label, catalogue, shop_profile)
     else:
         await message.answer(tr("sale-pick-customer"), reply_markup=keyboards.pick_customer(found))
 
@@ -349,14 +327,14 @@ async def process_customer_pick(
     state: FSMContext,
     customers: CustomerService,
     catalogue: CatalogueService,
-    shop: ShopService,
+    shop_profile: ShopProfile,
 ) -> None:
     card = await customers.card(callback_data.customer_id)
     if card is None:
         raise InputError("error-customer-gone")
     await query.answer()
     assert isinstance(query.message, Message)
-    await _customer_chosen(query.message, state, card.id, card.label, catalogue, shop)
+    await _customer_chosen(query.message, state, card.id, card.label, catalogue, shop_profile)
 
 
 async def _customer_chosen(
@@ -365,7 +343,7 @@ async def _customer_chosen(
     customer_id: int,
     label: str,
     catalogue: CatalogueService,
-    shop: ShopService,
+    shop_profile: ShopProfile,
 ) -> None:
     await state.update_data(customer_id=customer_id, customer_label=label)
     services = await catalogue.active()
@@ -375,7 +353,7 @@ async def _customer_chosen(
         await message.answer(tr("sale-ask-amount", customer=label))
         return
     await state.set_state(SaleForm.service)
-    currency = (await shop.profile()).currency
+    currency = shop_profile.currency
     await message.answer(
         tr("sale-ask-service", customer=label),
         reply_markup=keyboards.pick_service(services, currency),
@@ -387,7 +365,7 @@ async def process_service_pick(
     callback_data: SalePickService,
     state: FSMContext,
     catalogue: CatalogueService,
-    shop: ShopService,
+    shop_profile: ShopProfile,
 ) -> None:
     service = await catalogue.get(callback_data.service_id) if callback_data.service_id else None
     await state.update_data(service_id=service.id if service else None)
@@ -397,7 +375,7 @@ async def process_service_pick(
     data = await state.get_data()
     markup = None
     if service is not None:
-        markup = keyboards.suggest_amount(service.price, (await shop.profile()).currency)
+        markup = keyboards.suggest_amount(service.price, shop_profile.currency)
     await query.message.answer(
         tr("sale-ask-amount", customer=data["customer_label"]), reply_markup=markup
     )
@@ -493,14 +471,14 @@ async def process_day(
     message: Message,
     state: FSMContext,
     sales: SalesService,
-    shop: ShopService,
+    shop_profile: ShopProfile,
     settings: Settings,
     clock: Callable[[], datetime],
 ) -> None:
     assert message.text is not None
     now = clock()
     day = parse_date(message.text, today=sales.today(now), earliest=sales.earliest_date(now))
-    await _save(message, state, sales, shop, settings, now, day)
+    await _save(message, state, sales, shop_profile, settings, now, day)
 
 
 async def process_day_pick(
@@ -508,7 +486,7 @@ async def process_day_pick(
     callback_data: SalePickDay,
     state: FSMContext,
     sales: SalesService,
-    shop: ShopService,
+    shop_profile: ShopProfile,
     settings: Settings,
     clock: Callable[[], datetime],
 ) -> None:
@@ -516,14 +494,14 @@ async def process_day_pick(
     day = sales.today(now) - timedelta(days=callback_data.days_ago)
     await query.answer()
     assert isinstance(query.message, Message)
-    await _save(query.message, state, sales, shop, settings, now, day)
+    await _save(query.message, state, sales, shop_profile, settings, now, day)
 
 
 async def _save(
     message: Message,
     state: FSMContext,
     sales: SalesService,
-    shop: ShopService,
+    shop_profile: ShopProfile,
     settings: Settings,
     now: datetime,
     day: date | None,
@@ -537,20 +515,20 @@ async def _save(
         now=now,
         code=data.get("code"),
         points=data.get("points") or 0,
+        profile=shop_profile,
     )
     await state.clear()
-    currency = (await shop.profile()).currency
-    await message.answer(formatting.receipt(sale, currency, settings.zone))
+    await message.answer(formatting.receipt(sale, sale.currency, settings.zone))
 
 
 async def list_sales(
-    message: Message, sales: SalesService, shop: ShopService, settings: Settings
+    message: Message, sales: SalesService, shop_profile: ShopProfile, settings: Settings
 ) -> None:
     lines = await sales.recent()
     if not lines:
         await message.answer(tr("sales-empty"))
         return
-    currency = (await shop.profile()).currency
+    currency = shop_profile.currency
     text = "\n".join(
         [tr("sales-header")]
         + [formatting.sale_line(line, currency, settings.zone) for line in lines]
@@ -580,7 +558,7 @@ async def confirm_delete(
     query: CallbackQuery,
     callback_data: SaleDeleteConfirm,
     sales: SalesService,
-    shop: ShopService,
+    shop_profile: ShopProfile,
     settings: Settings,
 ) -> None:
     await query.answer()
@@ -592,7 +570,7 @@ async def confirm_delete(
     if line is None:
         await query.message.edit_text(tr("sale-delete-missing", id=callback_data.purchase_id))
         return
-    currency = (await shop.profile()).currency
+    currency = shop_profile.currency
     await query.message.edit_text(
         tr("sale-deleted", line=formatting.sale_line(line, currency, settings.zone))
     )
