@@ -29,6 +29,7 @@ from scheduler.delivery import DeliveryWorker
 from scheduler.jobs import register_jobs
 from scheduler.progress import CampaignProgress
 from services.analytics import AnalyticsService
+from services.birthday_gift import BirthdayGiftService
 from services.bookings import BookingService
 from services.campaigns import CampaignService
 from services.catalogue import CatalogueService
@@ -42,6 +43,7 @@ from services.owner_notices import OwnerLanguages, OwnerNotices
 from services.privacy import PrivacyService
 from services.ratelimit import RateLimiter
 from services.reachability import ReachabilityService
+from services.rebooking import RebookingService
 from services.sales import SalesService
 from services.schedule import ScheduleService
 from services.shop import ShopService
@@ -124,6 +126,8 @@ def create_dispatcher(
     dp.workflow_data.update(
         bookings=BookingService(db, settings.zone),
         schedule=ScheduleService(db, settings.zone),
+        birthday_gifts=BirthdayGiftService(db, settings.zone),
+        rebooking=RebookingService(db),
     )
     if schedule_jobs:
         register_jobs(scheduler, db, settings.zone, clock, on_queued=lambda: _wake_delivery(dp))

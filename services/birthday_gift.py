@@ -59,3 +59,14 @@ async def grant_birthday_gift(
         greeting = Greeting(key, row.id, row.telegram_id, row.name)
         await queue_greeting(repos, zone, profile, greeting, send_at=send_at, now=now)
         return Grant(card, send_at, new=True)
+
+
+class BirthdayGiftService:
+    """The owner's "Give the gift anyway", for handlers (which hold no database)."""
+
+    def __init__(self, db: Database, zone: ZoneInfo) -> None:
+        self._db = db
+        self._zone = zone
+
+    async def grant(self, customer_id: int, now: datetime) -> Grant:
+        return await grant_birthday_gift(self._db, self._zone, customer_id, now)

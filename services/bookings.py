@@ -292,7 +292,9 @@ class BookingService:
                 raise InputError("error-booking-closed")
             return await _item(repos, booking_id)
 
-    async def change_amount(self, purchase_id: int, text: str, now: datetime) -> SaleReceipt:
+    async def change_amount(
+        self, purchase_id: int, text: str, now: datetime, profile: ShopProfile | None = None
+    ) -> SaleReceipt:
         """The owner corrects what a closed booking's sale was actually paid.
 
         In the same transaction: the sale's cashback follows the new amount (one correcting
@@ -310,7 +312,7 @@ class BookingService:
             service = (
                 await repos.catalogue.get(purchase.service_id) if purchase.service_id else None
             )
-            profile = profile_from(await repos.settings.all())
+            profile = profile or profile_from(await repos.settings.all())
             balance = await recompute_cashback(repos, purchase, profile, now)
             totals = await customer_totals(repos, customer.id)
             await refresh_thanks(repos, purchase, totals, balance)

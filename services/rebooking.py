@@ -117,3 +117,13 @@ async def decline_own(db: Database, telegram_id: int, outbox_id: int, now: datet
         if customer is None or message is None or message.customer_id != customer.id:
             raise InputError("once-button-not-yours")
         await repos.outbox.react(outbox_id, "declined", now)
+
+
+class RebookingService:
+    """The customer's side of the reminder, for handlers (which hold no database)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def decline(self, telegram_id: int, outbox_id: int, now: datetime) -> None:
+        await decline_own(self._db, telegram_id, outbox_id, now)

@@ -362,6 +362,23 @@ class ScheduleService:
     def today(self, now: datetime) -> date:
         return now.astimezone(self._zone).date()
 
+    async def free_slots(
+        self, *, duration_minutes: int, start: datetime, end: datetime, now: datetime
+    ) -> list[datetime]:
+        """Free slot starts in [start, end) for a service of this length (see free_slots)."""
+        return await free_slots(
+            self._db, duration_minutes=duration_minutes, zone=self._zone, start=start, end=end,
+            now=now,
+        )  # fmt: skip
+
+    async def nearest_slots(
+        self, *, service_id: int, around: datetime, now: datetime
+    ) -> list[datetime]:
+        """The free slots nearest to `around` (see nearest_slots)."""
+        return await nearest_slots(
+            self._db, service_id=service_id, around=around, now=now, zone=self._zone
+        )
+
     async def week(self) -> Week:
         async with self._db.reading() as repos:
             return Week.decode((await repos.settings.all()).get(HOURS_KEY))

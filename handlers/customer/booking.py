@@ -22,13 +22,11 @@ from services.money import format_money
 from services.owner_notices import OwnerNotices
 from services.schedule import (
     SEARCH_DAYS,
-    free_slots,
+    ScheduleService,
     group_by_day,
     local_bounds,
-    nearest_slots,
 )
-from services.shop import ShopService
-from storage.database import Database
+from services.shop import ShopProfile
 from ui.callbacks import BookDay, BookingAction, BookMove, BookOther, BookSlot
 from ui.i18n import tr
 from ui.keyboards import BUTTON_TEXT
@@ -73,7 +71,7 @@ async def book_command(
     customers: CustomerService,
     catalogue: CatalogueService,
     bookings: BookingService,
-    shop: ShopService,
+    shop_profile: ShopProfile,
     settings: Settings,
     clock: Clock,
 ) -> None:
@@ -89,7 +87,7 @@ async def book_command(
     await show_own_bookings(
         message, await bookings.upcoming(message.from_user.id, clock()), settings
     )
-    currency = (await shop.profile()).currency
+    currency = shop_profile.currency
     await message.answer(tr("bk-pick-service"), reply_markup=_services_keyboard(services, currency))
 
 
@@ -125,7 +123,7 @@ async def pick_service(
     callback_data: BookOther,
     catalogue: CatalogueService,
     bookings: BookingService,
-    db: Database,
+    schedule: ScheduleService,
     settings: Settings,
     clock: Clock,
 ) -> None:
@@ -144,7 +142,7 @@ async def pick_service(
     if existing is not None:
         await _offer_existing(message, existing, settings)
         return
-    await _offer_days(message, db, service, settings, now, ref=callback_data.ref, move=0)
+    await _offer_days(message, schedule, service, settings, now, ref=callback_data.ref, move=0)
 
 
 async def pick_day(
@@ -152,7 +150,7 @@ async def pick_day(
     callback_data: BookDay,
     catalogue: CatalogueService,
     bookings: BookingService,
-    db: Database,
+    schedule: ScheduleService,
     settings: Settings,
     clock: Clock,
 ) -> None:
@@ -166,20 +164,18 @@ async def pick_day(
     today = now.astimezone(settings.zone).date()
     ref, move = callback_data.ref, callback_data.move
     if not today.toordinal() <= callback_data.day <= today.toordinal() + SEARCH_DAYS:
-        await _offer_days(message, db, service, settings, now, ref=ref, move=move)
+        await _offer_days(message, schedule, service, settings, now, ref=ref, move=move)
         return
     start, end = local_bounds(date.fromordinal(callback_data.day), settings.zone)
-    slots = await free_slots(
-        db,
+    slots = await schedule.free_slots(
         duration_minutes=service.duration_minutes,
-        zone=settings.zone,
         start=start,
         end=end,
         now=now,
     )
     if not slots:
         await message.answer(tr("bk-day-full"))
-        await _offer_days(message, db, service, settings, now, ref=ref, move=move)
+        await _offer_days(message, schedule, service, settings, now, ref=ref, move=move)
         return
     builder = InlineKeyboardBuilder()
     for slot in slots:
@@ -208,7 +204,7 @@ async def pick_slot(
     query: CallbackQuery,
     callback_data: BookSlot,
     bookings: BookingService,
-    db: Database,
+    schedule: ScheduleService,
     settings: Settings,
     owner_notices: OwnerNotices,
     clock: Clock,
@@ -232,7 +228,7 @@ async def pick_slot(
     except SlotTaken as taken:
         await _nothing_done(release_press)
         await query.answer()
-        await _offer_fresh(message, db, taken, settings, now, ref=callback_data.ref)
+        await _offer_fresh(message, schedule, taken, settings, now, ref=callback_data.ref)
         return
     except AlreadyBooked as already:
         await _nothing_done(release_press)
@@ -256,7 +252,7 @@ async def pick_new_time(
     query: CallbackQuery,
     callback_data: BookMove,
     bookings: BookingService,
-    db: Database,
+    schedule: ScheduleService,
     settings: Settings,
     owner_notices: OwnerNotices,
     clock: Clock,
@@ -280,7 +276,7 @@ async def pick_new_time(
     except SlotTaken as taken:
         await _nothing_done(release_press)
         await query.answer()
-        await _offer_fresh(message, db, taken, settings, now, ref=0)
+        await _offer_fresh(message, schedule, taken, settings, now, ref=0)
         return
     await query.answer()
     reminder = await bookings.reminder_at(booking, now)
@@ -302,7 +298,7 @@ async def booking_action(
     query: CallbackQuery,
     callback_data: BookingAction,
     bookings: BookingService,
-    db: Database,
+    schedule: ScheduleService,
     settings: Settings,
     owner_notices: OwnerNotices,
     clock: Clock,
@@ -327,7 +323,7 @@ async def booking_action(
         booking = await bookings.own(telegram_id=who, booking_id=booking_id, now=now)
         await query.answer()
         service = booking.service
-        await _offer_days(message, db, service, settings, now, ref=0, move=booking.id)
+        await _offer_days(message, schedule, service, settings, now, ref=0, move=booking.id)
     else:
         raise InputError("error-stale-button")
 
@@ -343,7 +339,7 @@ async def _nothing_done(release_press: ReleasePress | None) -> None:
 
 async def _offer_days(
     message: Message,
-    db: Database,
+    schedule: ScheduleService,
     service: ServiceItem,
     settings: Settings,
     now: datetime,
@@ -351,10 +347,8 @@ async def _offer_days(
     ref: int,
     move: int,
 ) -> None:
-    slots = await free_slots(
-        db,
+    slots = await schedule.free_slots(
         duration_minutes=service.duration_minutes,
-        zone=settings.zone,
         start=now,
         end=now + timedelta(days=SEARCH_DAYS),
         now=now,
@@ -375,7 +369,7 @@ async def _offer_days(
 
 async def _offer_fresh(
     message: Message,
-    db: Database,
+    schedule: ScheduleService,
     taken: SlotTaken,
     settings: Settings,
     now: datetime,
@@ -384,9 +378,7 @@ async def _offer_fresh(
 ) -> None:
     """The slot was just taken: offer the nearest free slots of the same service instead."""
     around = max(taken.wanted, now)
-    slots = await nearest_slots(
-        db, service_id=taken.service_id, around=around, now=now, zone=settings.zone
-    )
+    slots = await schedule.nearest_slots(service_id=taken.service_id, around=around, now=now)
     move = taken.booking_id or 0
     builder = InlineKeyboardBuilder()
     for slot in slots:

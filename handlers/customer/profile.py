@@ -13,7 +13,7 @@ from bot.config import Settings
 from handlers.customer.booking import show_own_bookings
 from services.bookings import BookingService
 from services.customers import CustomerService
-from services.shop import ShopService
+from services.shop import ShopProfile
 from ui.formatting import customer_totals
 from ui.i18n import tr, trn
 
@@ -27,7 +27,7 @@ def create_router() -> Router:
 async def me_handler(
     message: Message,
     customers: CustomerService,
-    shop: ShopService,
+    shop_profile: ShopProfile,
     bookings: BookingService,
     settings: Settings,
     bot: Bot,
@@ -39,7 +39,7 @@ async def me_handler(
         await message.answer(tr("me-not-registered"))
         return
     totals = await customers.totals(card.id)
-    profile = await shop.profile()
+    profile = shop_profile
     lines = [
         tr("me-header", name=card.name or ""),
         tr("me-phone", phone=card.phone or tr("not-given")),

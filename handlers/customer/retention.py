@@ -14,8 +14,7 @@ from handlers.filters import ANSWER
 from handlers.once import ONCE_PER_MESSAGE
 from services.feedback import FeedbackService
 from services.owner_notices import OwnerNotices
-from services.rebooking import decline_own
-from storage.database import Database
+from services.rebooking import RebookingService
 from ui.callbacks import RateVisit, RebookDecline
 from ui.i18n import tr
 
@@ -37,10 +36,10 @@ def create_router() -> Router:
 async def decline_reminder(
     query: CallbackQuery,
     callback_data: RebookDecline,
-    db: Database,
+    rebooking: RebookingService,
     clock: Callable[[], datetime],
 ) -> None:
-    await decline_own(db, query.from_user.id, callback_data.ref, clock())
+    await rebooking.decline(query.from_user.id, callback_data.ref, clock())
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)

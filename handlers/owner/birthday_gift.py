@@ -10,8 +10,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.config import Settings
 from handlers.once import ONCE
-from services.birthday_gift import grant_birthday_gift
-from storage.database import Database
+from services.birthday_gift import BirthdayGiftService
 from ui.callbacks import BirthdayGrant
 from ui.i18n import tr
 
@@ -25,11 +24,11 @@ def create_router() -> Router:
 async def grant_gift(
     query: CallbackQuery,
     callback_data: BirthdayGrant,
-    db: Database,
+    birthday_gifts: BirthdayGiftService,
     settings: Settings,
     clock: Callable[[], datetime],
 ) -> None:
-    grant = await grant_birthday_gift(db, settings.zone, callback_data.customer_id, clock())
+    grant = await birthday_gifts.grant(callback_data.customer_id, clock())
     when = grant.send_at.astimezone(settings.zone)
     key = "kw-gift-queued" if grant.new else "kw-gift-already"
     text = tr(key, customer=grant.customer.label, when=f"{when:%d.%m %H:%M}")

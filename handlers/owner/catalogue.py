@@ -15,7 +15,7 @@ from handlers.filters import ANSWER
 from services.catalogue import CatalogueService
 from services.errors import InputError
 from services.parsing import clean_text, parse_money, parse_optional_days, parse_whole
-from services.shop import ShopService
+from services.shop import ShopProfile
 from ui import formatting, keyboards
 from ui.callbacks import ServiceArchive, ServiceEdit, ServiceNew, ServiceOpen
 from ui.i18n import tr
@@ -65,7 +65,7 @@ async def add_service_command(
     command: CommandObject,
     state: FSMContext,
     catalogue: CatalogueService,
-    shop: ShopService,
+    shop_profile: ShopProfile,
     clock: Callable[[], datetime],
 ) -> None:
     if not command.args:
@@ -83,7 +83,7 @@ async def add_service_command(
         now=clock(),
     )
     await state.clear()
-    currency = (await shop.profile()).currency
+    currency = shop_profile.currency
     await message.answer(
         formatting.service_card(item, currency), reply_markup=keyboards.service_card(item)
     )
@@ -128,7 +128,7 @@ async def process_duration(
     message: Message,
     state: FSMContext,
     catalogue: CatalogueService,
-    shop: ShopService,
+    shop_profile: ShopProfile,
     clock: Callable[[], datetime],
 ) -> None:
     assert message.text is not None
@@ -142,21 +142,24 @@ async def process_duration(
         now=clock(),
     )
     await state.clear()
-    currency = (await shop.profile()).currency
+    currency = shop_profile.currency
     await message.answer(
         formatting.service_card(item, currency), reply_markup=keyboards.service_card(item)
     )
 
 
 async def open_service(
-    query: CallbackQuery, callback_data: ServiceOpen, catalogue: CatalogueService, shop: ShopService
+    query: CallbackQuery,
+    callback_data: ServiceOpen,
+    catalogue: CatalogueService,
+    shop_profile: ShopProfile,
 ) -> None:
     item = await catalogue.get(callback_data.service_id)
     if item is None:
         raise InputError("error-service-unknown")
     await query.answer()
     assert isinstance(query.message, Message)
-    currency = (await shop.profile()).currency
+    currency = shop_profile.currency
     await query.message.answer(
         formatting.service_card(item, currency), reply_markup=keyboards.service_card(item)
     )
@@ -180,7 +183,7 @@ async def start_edit(query: CallbackQuery, callback_data: ServiceEdit, state: FS
 
 
 async def process_edit(
-    message: Message, state: FSMContext, catalogue: CatalogueService, shop: ShopService
+    message: Message, state: FSMContext, catalogue: CatalogueService, shop_profile: ShopProfile
 ) -> None:
     assert message.text is not None
     data = await state.get_data()
@@ -194,7 +197,7 @@ async def process_edit(
         value = parse_duration(message.text)
     item = await catalogue.change(data["service_id"], field, value)
     await state.clear()
-    currency = (await shop.profile()).currency
+    currency = shop_profile.currency
     await message.answer(
         formatting.service_card(item, currency), reply_markup=keyboards.service_card(item)
     )
@@ -204,12 +207,12 @@ async def toggle_archive(
     query: CallbackQuery,
     callback_data: ServiceArchive,
     catalogue: CatalogueService,
-    shop: ShopService,
+    shop_profile: ShopProfile,
 ) -> None:
     item = await catalogue.change(callback_data.service_id, "archived", callback_data.archived)
     await query.answer(tr("service-archived" if item.archived else "service-active"))
     assert isinstance(query.message, Message)
-    currency = (await shop.profile()).currency
+    currency = shop_profile.currency
     await query.message.edit_text(
         formatting.service_card(item, currency), reply_markup=keyboards.service_card(item)
     )

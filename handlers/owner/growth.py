@@ -13,7 +13,7 @@ from bot.config import Settings
 from services.errors import InputError
 from services.growth import GrowthService, SourceReport
 from services.money import format_money
-from services.shop import ShopService
+from services.shop import ShopProfile
 from ui.formatting import format_number
 from ui.i18n import current_texts, tr
 from ui.long_text import answer_long
@@ -51,12 +51,14 @@ async def link_command(
     await message.answer(tr("gr-link-created", name=name, url=link.invite_link))
 
 
-async def sources_command(message: Message, growth: GrowthService, shop: ShopService) -> None:
+async def sources_command(
+    message: Message, growth: GrowthService, shop_profile: ShopProfile
+) -> None:
     reports = await growth.sources()
     if not reports:
         await message.answer(tr("gr-sources-empty"))
         return
-    currency = (await shop.profile()).currency
+    currency = shop_profile.currency
     lines = [tr("gr-sources-header")] + [
         tr(
             "gr-source-line",
@@ -85,13 +87,13 @@ def _spend_cell(row: SourceReport, currency: str) -> str:
 
 
 async def spend_command(
-    message: Message, command: CommandObject, growth: GrowthService, shop: ShopService
+    message: Message, command: CommandObject, growth: GrowthService, shop_profile: ShopProfile
 ) -> None:
     source, _, amount = (command.args or "").strip().partition(" ")
     if not source or not amount.strip():
         raise InputError("error-spend-usage")
     spent = await growth.set_spend(source, amount)
-    currency = (await shop.profile()).currency
+    currency = shop_profile.currency
     await message.answer(
         tr("gr-spend-saved", source=source, spend=format_money(spent, currency))
         + "\n"

@@ -26,7 +26,7 @@ from services.schedule import (
     parse_day,
     parse_weekday,
 )
-from services.shop import ShopService
+from services.shop import ShopProfile
 from ui import formatting
 from ui.callbacks import (
     OwnerBookingDone,
@@ -258,14 +258,14 @@ async def mark_done(
     query: CallbackQuery,
     callback_data: OwnerBookingDone,
     bookings: BookingService,
-    shop: ShopService,
+    shop_profile: ShopProfile,
     settings: Settings,
     clock: Clock,
 ) -> None:
-    closed = await bookings.mark_done(callback_data.booking_id, clock())
+    closed = await bookings.mark_done(callback_data.booking_id, clock(), shop_profile)
     await query.answer()
     assert isinstance(query.message, Message)
-    await _send_receipt(query.message, closed.sale, shop, settings)
+    await _send_receipt(query.message, closed.sale, settings)
 
 
 async def mark_no_show(
@@ -303,26 +303,23 @@ async def process_amount(
     message: Message,
     state: FSMContext,
     bookings: BookingService,
-    shop: ShopService,
+    shop_profile: ShopProfile,
     settings: Settings,
     clock: Clock,
 ) -> None:
     assert message.text is not None
     purchase_id = int((await state.get_data())["purchase_id"])
-    sale = await bookings.change_amount(purchase_id, message.text, clock())
+    sale = await bookings.change_amount(purchase_id, message.text, clock(), shop_profile)
     await state.clear()
-    await _send_receipt(message, sale, shop, settings)
+    await _send_receipt(message, sale, settings)
 
 
-async def _send_receipt(
-    message: Message, sale: SaleReceipt, shop: ShopService, settings: Settings
-) -> None:
-    currency = (await shop.profile()).currency
+async def _send_receipt(message: Message, sale: SaleReceipt, settings: Settings) -> None:
     builder = InlineKeyboardBuilder()
     builder.button(
         text=tr("bk-button-change-amount"),
         callback_data=OwnerSaleAmount(purchase_id=sale.purchase_id),
     )
     await message.answer(
-        formatting.receipt(sale, currency, settings.zone), reply_markup=builder.as_markup()
+        formatting.receipt(sale, sale.currency, settings.zone), reply_markup=builder.as_markup()
     )

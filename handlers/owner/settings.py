@@ -78,15 +78,20 @@ def overview(profile: ShopProfile) -> tuple[str, InlineKeyboardMarkup]:
 
 
 async def settings_command(
-    message: Message, command: CommandObject, state: FSMContext, shop: ShopService
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    shop: ShopService,
+    shop_profile: ShopProfile,
 ) -> None:
     if not command.args:
-        text, markup = overview(await shop.profile())
+        text, markup = overview(shop_profile)
         await message.answer(text, reply_markup=markup)
         return
     key, _, value = command.args.strip().partition(" ")
     if not value.strip():
         raise InputError("error-settings-usage")
+    # The new values come back from the write: the update's profile was read before it.
     profile = await shop.set(key.lower(), value)
     await state.clear()
     await message.answer(
@@ -95,11 +100,10 @@ async def settings_command(
 
 
 async def start_edit(
-    query: CallbackQuery, callback_data: SettingEdit, state: FSMContext, shop: ShopService
+    query: CallbackQuery, callback_data: SettingEdit, state: FSMContext, shop_profile: ShopProfile
 ) -> None:
     if callback_data.key not in EDITABLE:
         raise InputError("error-knob-unknown", known=", ".join(EDITABLE))
-    profile = await shop.profile()
     await state.set_state(SettingsForm.value)
     await state.update_data(key=callback_data.key)
     await query.answer()
@@ -108,7 +112,7 @@ async def start_edit(
         tr(
             "settings-ask",
             label=tr(f"knob-{callback_data.key}"),
-            value=shown(profile, callback_data.key),
+            value=shown(shop_profile, callback_data.key),
             hint=HINTS[callback_data.key],
         )
     )

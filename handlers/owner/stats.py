@@ -23,7 +23,7 @@ from services import charts
 from services.analytics import AnalyticsService, AtRiskCustomer, CohortReport, StatsReport
 from services.errors import InputError
 from services.parsing import parse_date
-from services.shop import ShopService
+from services.shop import ShopProfile, ShopService
 from ui.callbacks import StatsView, WinbackSend
 from ui.formatting import money_tick
 from ui.i18n import current_texts, tr
@@ -120,13 +120,13 @@ async def open_view(
     query: CallbackQuery,
     callback_data: StatsView,
     analytics: AnalyticsService,
-    shop: ShopService,
+    shop_profile: ShopProfile,
     clock: Callable[[], datetime],
 ) -> None:
     assert isinstance(query.message, Message)
     message = query.message
     now = clock()
-    currency = (await shop.profile()).currency
+    currency = shop_profile.currency
     view = callback_data.view
     if view == "abc":
         await answer_long(
