@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 import services.bookings as bookings_module
+import services.sales as sales_module
 from scheduler.delivery import DeliveryWorker
 from services.booking_reminders import queue_booking_reminders
 from services.bookings import AlreadyBooked, BookingService, SlotTaken
@@ -425,3 +426,40 @@ async def test_today_on_an_empty_day_and_navigation(shop: RunningBot) -> None:
     assert "No bookings." in (owner.last_text or "")
     await owner.click("Next day ▶")
     assert (owner.last_text or "").startswith("Bookings, Wed 02.12.2026:")
+
+
+async def test_done_is_one_transaction_and_a_failure_leaves_the_booking_booked(
+    db: Database, clock: FakeClock, service_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Claim, sale and link are one transaction: a failure half-way needs no undo step."""
+    service = BookingService(db, MOSCOW)
+    booking = await service.book(
+        telegram_id=42, service_id=service_id, starts_at=local(THURSDAY, 10), now=clock.now
+    )
+    thursday_noon = local(THURSDAY, 12)
+    writes = 0
+    real_transaction = db.transaction
+
+    def counted_transaction() -> Any:
+        nonlocal writes
+        writes += 1
+        return real_transaction()
+
+    monkeypatch.setattr(db, "transaction", counted_transaction)
+
+    async def broken_thanks(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the outbox is down")
+
+    monkeypatch.setattr(sales_module, "queue_thanks", broken_thanks)
+    with pytest.raises(RuntimeError):
+        await service.mark_done(booking.id, thursday_noon)
+    assert writes == 1
+    item = await service.get(booking.id)
+    assert item is not None and (item.status, item.purchase_id) == ("booked", None)
+    assert await count(db, Purchase) == 0
+
+    monkeypatch.undo()  # the outbox is back: the same press now closes the booking
+    closed = await service.mark_done(booking.id, thursday_noon)
+    assert (closed.booking.status, closed.booking.purchase_id) == ("done", closed.sale.purchase_id)
+    assert closed.sale.currency == "RUB"
+    assert await count(db, Purchase) == 1

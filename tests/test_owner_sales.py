@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
 from storage.models import Purchase
+from storage.repositories import Repositories
+from storage.shop_settings import ShopSettingsRepository
 from tests.conftest import RunningBot, register
 
 
@@ -14,6 +21,56 @@ async def purchases(app: RunningBot) -> list[Purchase]:
     async with app.db.reading() as repos:
         rows = await repos.purchases.all_rows()
         return [await repos.purchases.get(row.id) for row in rows]  # type: ignore[misc]
+
+
+_IN_UPDATE: ContextVar[bool] = ContextVar("in_update", default=False)
+
+
+@dataclass
+class Tally:
+    """Transactions opened and settings read while the dispatcher handled an update (the
+    delivery worker runs beside it in its own task and is not counted)."""
+
+    writes: int = 0
+    reads: int = 0
+    settings_reads: int = 0
+
+    def reset(self) -> None:
+        self.writes = self.reads = self.settings_reads = 0
+
+
+def tally_updates(app: RunningBot, monkeypatch: pytest.MonkeyPatch) -> Tally:
+    tally = Tally()
+    feed_update = app.dp.feed_update
+
+    async def feed_counted(bot: Any, update: Any, **kwargs: Any) -> Any:
+        _IN_UPDATE.set(True)  # the update's own task: its context only
+        return await feed_update(bot, update, **kwargs)
+
+    def counted(name: str, field: str) -> Any:
+        real = getattr(app.db, name)
+
+        @asynccontextmanager
+        async def opened() -> AsyncIterator[Repositories]:
+            if _IN_UPDATE.get():
+                setattr(tally, field, getattr(tally, field) + 1)
+            async with real() as repos:
+                yield repos
+
+        return opened
+
+    real_all = ShopSettingsRepository.all
+
+    async def all_counted(self: ShopSettingsRepository) -> dict[str, str]:
+        if _IN_UPDATE.get():
+            tally.settings_reads += 1
+        return await real_all(self)
+
+    monkeypatch.setattr(app.dp, "feed_update", feed_counted)
+    monkeypatch.setattr(ShopSettingsRepository, "all", all_counted)
+    monkeypatch.setattr(app.db, "transaction", counted("transaction", "writes"))
+    monkeypatch.setattr(app.db, "reading", counted("reading", "reads"))
+    return tally
 
 
 @pytest.fixture
@@ -80,6 +137,25 @@ async def test_backdated_sale_before_a_later_one_is_first(shop: RunningBot) -> N
     await owner.send("/sale #1 1000 2026-10-01")  # logged later, but happened earlier
     # Ties and order are by the time of the sale, not the time it was typed in.
     assert "first purchase" in (owner.last_text or "")
+
+
+async def test_a_one_line_sale_is_one_transaction(
+    shop: RunningBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Customer, service, repeat check and the sale itself: one write; the shop's settings
+    are read once for the whole update (by the middleware), not again by the sale."""
+    owner = shop.owner
+    tally = tally_updates(shop, monkeypatch)
+    await owner.send("/sale +79161234567 2500 gel manicure")
+    assert "first purchase" in (owner.last_text or "")
+    assert "2\u00a0500\u00a0₽" in (owner.last_text or "")
+    # One read (the middleware's profile) and one write: no lookup of its own before the sale.
+    assert (tally.reads, tally.writes, tally.settings_reads) == (1, 1, 1)
+    tally.reset()
+    await owner.send("/sale #1 2500 gel manicure")  # typed again: the question, no sale
+    assert "The same sale was already logged" in (owner.last_text or "")
+    assert (tally.reads, tally.writes, tally.settings_reads) == (1, 1, 1)
+    assert len(await purchases(shop)) == 1
 
 
 @pytest.mark.parametrize(
