@@ -216,7 +216,9 @@ class BookingService:
                 return []
             return [BookingItem.of(r) for r in await repos.bookings.upcoming_of(customer.id, now)]
 
-    async def reminder_at(self, booking: BookingItem, now: datetime) -> datetime | None:
+    async def reminder_at(
+        self, booking: BookingItem, now: datetime, profile: ShopProfile | None = None
+    ) -> datetime | None:
         """When the day-before reminder of `booking` will come, if one still will.
 
         None for a booking today, one whose reminder moment has passed (a reminder may then
@@ -224,7 +226,7 @@ class BookingService:
         booking keeps its reminder key, so the scan does not remind it again).
         """
         async with self._db.reading() as repos:
-            profile = profile_from(await repos.settings.all())
+            profile = profile or profile_from(await repos.settings.all())
             if await repos.outbox.exists(reminder_key(booking.id)):
                 return None
         moment = reminder_moment(booking.starts_at, now, self._zone, profile)

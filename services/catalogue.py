@@ -43,13 +43,15 @@ class CatalogueService:
         first, sep, second = text.partition(">")
         if not sep or not first.strip() or not second.strip():
             raise InputError("error-pair-usage")
-        after = await self.require_by_name(first)
-        suggested = None if second.strip() == "-" else await self.require_by_name(second)
-        if suggested is not None and suggested.id == after.id:
-            raise InputError("error-pair-same")
         async with self._db.transaction() as repos:
+            after = await require_service_by_name(repos, first)
+            suggested = (
+                None if second.strip() == "-" else await require_service_by_name(repos, second)
+            )
+            if suggested is not None and suggested.id == after.id:
+                raise InputError("error-pair-same")
             await repos.catalogue.set_cross_sell(after.id, suggested.id if suggested else None)
-        return after.name, suggested.name if suggested else None
+            return after.name, suggested.name if suggested else None
 
     async def add(
         self,

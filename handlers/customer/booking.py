@@ -207,6 +207,7 @@ async def pick_slot(
     schedule: ScheduleService,
     settings: Settings,
     owner_notices: OwnerNotices,
+    shop_profile: ShopProfile,
     clock: Clock,
     release_press: ReleasePress | None = None,
 ) -> None:
@@ -236,7 +237,7 @@ async def pick_slot(
         await _offer_existing(message, already.booking, settings)
         return
     await query.answer()
-    reminder = await bookings.reminder_at(booking, now)
+    reminder = await bookings.reminder_at(booking, now, shop_profile)
     await message.answer(
         tr(
             "bk-booked",
@@ -255,6 +256,7 @@ async def pick_new_time(
     schedule: ScheduleService,
     settings: Settings,
     owner_notices: OwnerNotices,
+    shop_profile: ShopProfile,
     clock: Clock,
     release_press: ReleasePress | None = None,
 ) -> None:
@@ -279,7 +281,7 @@ async def pick_new_time(
         await _offer_fresh(message, schedule, taken, settings, now, ref=0)
         return
     await query.answer()
-    reminder = await bookings.reminder_at(booking, now)
+    reminder = await bookings.reminder_at(booking, now, shop_profile)
     await message.answer(
         tr(
             "bk-moved",
