@@ -270,6 +270,7 @@ class BookingService:
             local_day = record.booking.starts_at.astimezone(self._zone).date()
             if local_day > self.today(now):
                 raise InputError("error-booking-not-started")
+            # Claimed first, so a second press of Done waits for this one and finds it closed.
             if not await repos.bookings.change_status(booking_id, expected=BOOKED, status=DONE):
                 raise InputError("error-booking-closed")
             sale = await record_sale(
