@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, Update, User
 from sqlalchemy import select
 
+from bot.shop_profile import ShopProfileMiddleware
 from services.birthdays import queue_birthdays
+from services.shop import ShopProfile
 from storage.models import OutboxMessage, Purchase
 from tests.conftest import RunningBot
 
@@ -34,6 +38,57 @@ async def test_settings_by_buttons_and_one_line(app: RunningBot) -> None:
         assert expected in (owner.last_text or ""), command
     profile = await app.dp["shop"].profile()
     assert (profile.lead_days, f"{profile.window_start:%H:%M}") == (6, "09:00")
+
+
+async def test_a_changed_setting_shows_at_once_and_in_the_next_update(app: RunningBot) -> None:
+    """The update's profile is read before the change: the reply shows what the write
+    returned, the next update reads the new value (receipts in the new currency)."""
+    owner = app.owner
+    await owner.send("/settings currency usd")
+    assert "USD" in (owner.last_text or "")
+    await owner.send("/settings")
+    assert "USD" in (owner.last_text or "")
+    await owner.send("/sale Anna 12.50")  # nobody yet: the offer names the amount
+    assert "$12.50" in (owner.last_text or "")
+    await owner.click("Add customer and log the sale")
+    assert "$12.50" in (owner.last_text or "")  # the receipt carries the currency
+
+
+async def test_the_profile_is_read_for_conversations_only() -> None:
+    """One read for a private message or any button; none for channel posts, join requests
+    or group chatter (no handler there shows money)."""
+    reads = 0
+
+    class CountingShop:
+        async def profile(self) -> ShopProfile:
+            nonlocal reads
+            reads += 1
+            return ShopProfile(currency="EUR")
+
+    middleware = ShopProfileMiddleware(CountingShop())  # type: ignore[arg-type]
+    seen: list[ShopProfile | None] = []
+
+    async def handler(event: TelegramObject, data: dict[str, Any]) -> None:
+        seen.append(data.get("shop_profile"))
+
+    moment = datetime(2026, 11, 25, tzinfo=UTC)
+    person = User(id=42, is_bot=False, first_name="Anna")
+
+    def message(chat: Chat) -> Message:
+        return Message(message_id=1, date=moment, chat=chat, from_user=person, text="hi")
+
+    private, group = Chat(id=42, type="private"), Chat(id=-5, type="group")
+    channel = Chat(id=-100, type="channel")
+    press = CallbackQuery(id="1", from_user=person, chat_instance="c", data="x")
+    for update, chat in [
+        (Update(update_id=1, message=message(private)), private),
+        (Update(update_id=2, message=message(group)), group),
+        (Update(update_id=3, channel_post=message(channel)), channel),
+        (Update(update_id=4, callback_query=press), None),
+    ]:
+        await middleware(handler, update, {"event_chat": chat})
+    assert reads == 2
+    assert [p.currency if p else None for p in seen] == ["EUR", None, None, "EUR"]
 
 
 async def test_customer_sets_a_birthday_once_then_only_the_owner(app: RunningBot) -> None:
