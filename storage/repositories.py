@@ -14,6 +14,7 @@ from storage.outbox import OutboxRepository
 from storage.purchases import PurchaseRepository
 from storage.retention import RetentionRepository
 from storage.shop_settings import ShopSettingsRepository
+from storage.transfer import TransferRepository
 
 
 class Repositories:
@@ -29,3 +30,4 @@ class Repositories:
         self.inbox = InboxRepository(session)
         self.bookings = BookingRepository(session)
         self.once = OnceRepository(session)
+        self.transfer = TransferRepository(session)
