@@ -1,4 +1,4 @@
-"""CSV import and export (services/transfer.py): round trips, spreadsheet quirks, bad rows."""
+"""CSV import and export (services/transfer/): round trips, spreadsheet quirks, bad rows."""
 
 from __future__ import annotations
 
