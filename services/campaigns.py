@@ -17,7 +17,6 @@ from services.growth import clean_source
 from services.outbox import Outgoing, enqueue
 from services.parsing import parse_whole
 from services.shop import profile_from
-from storage.analytics import AnalyticsQueries
 from storage.database import Database
 from storage.outbox import BLOCKED, FAILED, PENDING, SENDING, SENT, UNCERTAIN
 
@@ -91,9 +90,7 @@ class CampaignService:
         among: list[int] | None = None
         if segment.kind == "abc":
             async with self._db.reading() as repos:
-                ranked = await AnalyticsQueries(repos.session).abc_top(
-                    now, str(segment.value), _ALL_CUSTOMERS
-                )
+                ranked = await repos.analytics.abc_top(now, str(segment.value), _ALL_CUSTOMERS)
             among = [row.customer_id for row in ranked]
         elif segment.kind == "at_risk":
             risky = await AnalyticsService(self._db, self._zone).at_risk(now)

@@ -11,7 +11,6 @@ from services.customers import TelegramPerson, add_from_telegram
 from services.errors import InputError
 from services.parsing import parse_money
 from services.shop import profile_from
-from storage.analytics import AnalyticsQueries
 from storage.database import Database
 from storage.repositories import Repositories
 
@@ -109,7 +108,7 @@ class GrowthService:
         async with self._db.transaction() as repos:
             await repos.settings.put(SPEND_PREFIX + source, str(amount))
             # The cost typed last wins: a source has one acquisition figure, not two.
-            await AnalyticsQueries(repos.session).delete_setting(CAC_PREFIX + source)
+            await repos.settings.delete(CAC_PREFIX + source)
         return amount
 
     async def sources(self) -> list[SourceReport]:

@@ -12,7 +12,6 @@ from datetime import datetime
 from enum import Enum
 
 from storage.database import Database
-from storage.reachability import ReachabilityRepository
 from storage.repositories import Repositories
 
 
@@ -43,7 +42,7 @@ async def mark_unreachable(
     telegram_id: int | None = None,
 ) -> int:
     """Inside the caller's transaction (the worker's, after a 403)."""
-    return await ReachabilityRepository(repos.session).set_blocked_at(
+    return await repos.reachability.set_blocked_at(
         now, customer_id=customer_id, telegram_id=telegram_id
     )
 
@@ -59,7 +58,5 @@ class ReachabilityService:
             return change
         when = now if change is Change.UNREACHABLE else None
         async with self._db.transaction() as repos:
-            await ReachabilityRepository(repos.session).set_blocked_at(
-                when, telegram_id=telegram_id
-            )
+            await repos.reachability.set_blocked_at(when, telegram_id=telegram_id)
         return change

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.analytics import AnalyticsQueries
 from storage.bookings import BookingRepository
 from storage.catalogue import CatalogueRepository
 from storage.customers import CustomerRepository
@@ -12,8 +13,10 @@ from storage.inbox import InboxRepository
 from storage.once import OnceRepository
 from storage.outbox import OutboxRepository
 from storage.purchases import PurchaseRepository
+from storage.reachability import ReachabilityRepository
 from storage.retention import RetentionRepository
 from storage.shop_settings import ShopSettingsRepository
+from storage.transfer import TransferRepository
 
 
 class Repositories:
@@ -29,3 +32,6 @@ class Repositories:
         self.inbox = InboxRepository(session)
         self.bookings = BookingRepository(session)
         self.once = OnceRepository(session)
+        self.transfer = TransferRepository(session)
+        self.reachability = ReachabilityRepository(session)
+        self.analytics = AnalyticsQueries(session)

@@ -33,3 +33,12 @@ class ShopSettingsRepository:
         else:
             row.value = value
         await self._session.flush()
+
+    async def delete(self, key: str) -> bool:
+        """Forget a knob; whether it was set."""
+        row = await self._session.get(ShopSetting, key)
+        if row is None:
+            return False
+        await self._session.delete(row)
+        await self._session.flush()
+        return True

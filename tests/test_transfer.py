@@ -1,4 +1,4 @@
-"""CSV import and export (services/transfer.py): round trips, spreadsheet quirks, bad rows."""
+"""CSV import and export (services/transfer/): round trips, spreadsheet quirks, bad rows."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from services.transfer import (
     import_csv,
 )
 from storage.database import Database
+from storage.transfer import TransferRepository
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # 12:00 in Moscow
@@ -337,6 +338,26 @@ async def test_bad_rows_are_all_reported_and_nothing_is_written(db: Database) ->
         (7, "birthday '2030-01-01' is in the future; consent 'maybe' is not yes or no"),
         (8, "external_id 'C-2' is also on line 2"),
     ]
+    assert await snapshot(db) == before
+
+
+async def test_a_write_failing_midway_leaves_nothing_behind(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An import is one transaction: customers and services it created before the purchases'
+    insert failed are rolled back with it."""
+    await run_import(db, "customers", "external_id\nC-1\n")
+    before = await snapshot(db)
+
+    async def broken(self: TransferRepository, rows: object) -> None:
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(TransferRepository, "insert_purchases", broken)
+    text = "customer,date,amount,service\nC-1,2026-11-01,100,Tea\nC-9,2026-11-02,200,Cake\n"
+
+    with pytest.raises(RuntimeError, match="the disk is full"):
+        await run_import(db, "purchases", text)
+
     assert await snapshot(db) == before
 
 
