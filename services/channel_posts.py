@@ -13,10 +13,9 @@ from zoneinfo import ZoneInfo
 from services.campaigns import check_text
 from services.errors import InputError
 from services.outbox import Outgoing, enqueue
+from services.outbox_payloads import ChannelPost
 from storage.database import Database
-from storage.outbox import CANCELLED
-
-CHANNEL_POST = "channel_post"
+from storage.outbox import OutboxStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,10 +69,10 @@ class ChannelPostService:
                 status="scheduled",
                 created_at=now,
             )
-            payload = {"text": body, "photo": photo, "button_url": button_url}
+            payload = ChannelPost(text=body, photo=photo, button_url=button_url)
             await enqueue(
                 repos,
-                Outgoing(f"post:{post.id}", CHANNEL_POST, self._channel_id, None, when, payload),
+                Outgoing(f"post:{post.id}", self._channel_id, None, when, payload),
                 now,
             )
             return PostInfo(post.id, body, photo is not None, when, "scheduled")
@@ -101,6 +100,8 @@ class ChannelPostService:
                 raise InputError("error-post-unknown")
             if row.status != "pending":
                 raise InputError("error-post-already-out")
-            row.status = CANCELLED
-            post.status = CANCELLED
-            return PostInfo(post.id, post.text, post.photo is not None, post.publish_at, CANCELLED)
+            row.status = OutboxStatus.CANCELLED
+            post.status = OutboxStatus.CANCELLED
+            return PostInfo(
+                post.id, post.text, post.photo is not None, post.publish_at, OutboxStatus.CANCELLED
+            )

@@ -18,6 +18,7 @@ from bot.app import create_bot, create_dispatcher
 from services.customers import TelegramPerson
 from services.inbox import InboxService, Incoming
 from services.outbox import Outgoing, enqueue
+from services.outbox_payloads import Winback
 from services.ratelimit import RateLimiter
 from storage.database import Database
 from storage.models import InboxMessage, OutboxMessage
@@ -66,7 +67,7 @@ async def send_winback(shop: RunningBot, person: TelegramUser, name: str) -> JSO
         customer = await repos.customers.by_telegram_id(person.id)
         assert customer is not None
         key = f"winback:{customer.id}:test"
-        message = Outgoing(key, "winback", person.id, customer.id, shop.clock.now, {"name": name})
+        message = Outgoing(key, person.id, customer.id, shop.clock.now, Winback(name))
         await enqueue(repos, message, shop.clock.now)
     shop.dp["delivery"].notify()
     await wait_until(lambda: len(person.messages) > before)
