@@ -14,6 +14,7 @@ from services.campaigns import check_text
 from services.errors import InputError
 from services.outbox import Outgoing, enqueue
 from services.outbox_payloads import ChannelPost
+from services.parsing import parse_local_moment
 from storage.database import Database
 from storage.outbox import OutboxStatus
 
@@ -29,17 +30,10 @@ class PostInfo:
 
 def parse_publish_time(text: str, *, zone: ZoneInfo, now: datetime) -> datetime:
     """ "2026-12-01 18:30" or "01.12.2026 18:30" in the shop's zone, in the future."""
-    value = " ".join(text.split())
-    for pattern in ("%Y-%m-%d %H:%M", "%d.%m.%Y %H:%M"):
-        try:
-            local = datetime.strptime(value, pattern)  # noqa: DTZ007 - the zone is added next
-        except ValueError:
-            continue
-        moment = local.replace(tzinfo=zone)
-        if moment <= now:
-            raise InputError("error-post-past")
-        return moment
-    raise InputError("error-post-time")
+    moment = parse_local_moment(text, zone=zone, error="error-post-time")
+    if moment <= now:
+        raise InputError("error-post-past")
+    return moment
 
 
 class ChannelPostService:
