@@ -68,7 +68,6 @@ CAMPAIGN_GROUPS: dict[str, tuple[str, ...]] = {
     "winback": ("winback",),
     "promo": ("promo",),
 }
-WINBACK_KIND = "winback"
 
 
 def share(part: int, whole: int) -> float | None:

@@ -26,7 +26,6 @@ CELL = timedelta(minutes=15)
 GRID = timedelta(minutes=30)
 LEAD = timedelta(hours=1)  # nobody books a slot that starts in less than this
 SEARCH_DAYS = 14
-MAX_DURATION = 12 * 60
 
 DayHours = tuple[time, time]
 DEFAULT_DAY: DayHours = (time(10, 0), time(19, 0))

@@ -56,7 +56,6 @@ _RANGES: dict[str, tuple[int, int]] = {
     "cashback_percent": (0, 50),
     "referral_bonus": (0, 100_000),
 }
-KNOBS = tuple(f.name for f in fields(ShopProfile))
 
 
 def parse_knob(key: str, text: str) -> object:

@@ -240,11 +240,3 @@ class GrowthRepository:
             .order_by(ChannelPost.publish_at, ChannelPost.id)
         )
         return rows.all()
-
-    async def due_posts(self, now: datetime) -> Sequence[ChannelPost]:
-        rows = await self._session.scalars(
-            select(ChannelPost)
-            .where(ChannelPost.status == "scheduled", ChannelPost.publish_at <= now)
-            .order_by(ChannelPost.publish_at, ChannelPost.id)
-        )
-        return rows.all()
