@@ -71,6 +71,14 @@ async def send_winback(shop: RunningBot, person: TelegramUser, name: str) -> JSO
         await enqueue(repos, message, shop.clock.now)
     shop.dp["delivery"].notify()
     await wait_until(lambda: len(person.messages) > before)
+    # The worker marks the row sent just after Telegram's answer: a reply quicker than that
+    # would find no message to answer (a race seen under load, not a behaviour).
+    for _ in range(750):
+        async with shop.db.reading() as repos:
+            row = await repos.outbox.by_key(key)
+        if row is not None and row.sent_at is not None:
+            break
+        await asyncio.sleep(0.02)
     return person.messages[-1]
 
 
