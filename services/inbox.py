@@ -29,7 +29,7 @@ from services.outbox_payloads import (
     InboxMedia,
     InboxOwnerCopy,
     PayloadError,
-    load,
+    from_json,
 )
 from services.shop import profile_from
 from storage.database import Database
@@ -176,9 +176,10 @@ class InboxService:
         if row is None or row.kind not in OWNER_KINDS:
             return None
         try:
-            return load(InboxOwnerCopy, row.payload).customer_id or None
+            copy = from_json(row.kind, row.payload)
         except PayloadError:  # blanked by /forget
             return None
+        return (copy.customer_id or None) if isinstance(copy, InboxOwnerCopy | InboxMedia) else None
 
     async def answer(
         self, owner_chat_id: int, customer_id: int, reply: Incoming, now: datetime
