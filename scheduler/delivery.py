@@ -3,8 +3,8 @@
 A row's life: `pending` → claimed as `sending` (one short transaction) → rendered in the
 reader's language → sent → marked in its own short transaction as `sent`, `blocked` (403:
 never retried, the customer becomes unreachable), `pending` again with a later `not_before`
-(429: Telegram's retry_after) or `failed` (a definite refusal: a 400 and the like, or a
-renderer that cannot cope).
+(429: Telegram's retry_after) or `failed` (a definite refusal: a 400 and the like, or a row
+whose payload does not fit its kind — services/outbox_payloads.py — or that no renderer knows).
 
 An outage delays, never loses: anything that is not a refusal of the message — 5xx, an HTML or
 empty body, a timeout, a dropped connection — puts the row back to `pending` with exponential

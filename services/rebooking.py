@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from services.cycles import local_days, personal_cycle
 from services.errors import InputError
 from services.outbox import Outgoing, enqueue
-from services.outbox_payloads import Rebook, RebookFollowup, load
+from services.outbox_payloads import PayloadError, Rebook, RebookFollowup, load
 from services.shop import ShopProfile, profile_from
 from storage.database import Database
 
@@ -91,7 +91,10 @@ async def queue_followups(
             customer = await repos.customers.get(reminder.customer_id)
             if customer is None or customer.blocked_at or not customer.consent:
                 continue
-        first = load(Rebook, reminder.payload)
+        try:
+            first = load(Rebook, reminder.payload)
+        except PayloadError:  # blanked by /forget: nothing to remind of
+            continue
         fresh = await slots(db, first.service_id, now, now, zone)
         payload = RebookFollowup(
             service_id=first.service_id,
