@@ -41,7 +41,7 @@ from bot.config import Settings, load_settings
 from scheduler.delivery import DeliveryWorker
 from storage.database import Database
 from storage.models import Customer, OutboxMessage
-from storage.outbox import PENDING, SENDING
+from storage.outbox import OutboxStatus
 from tests.fakes.telegram import BOT_TOKEN, Call, FakeTelegram
 from ui.i18n import create_i18n
 
@@ -143,7 +143,7 @@ async def prefill(db: Database, n: int) -> None:
             "customer_id": i + 1,
             "chat_id": 1_000_000 + i,
             "payload": json.dumps({"text": f"Bench message {i}: see you soon!"}),
-            "status": PENDING,
+            "status": OutboxStatus.PENDING,
             "attempts": 0,
             "not_before": now,
             "created_at": now,
@@ -167,7 +167,7 @@ async def run_worker(settings: Settings, db: Database, n: int) -> dict[str, Any]
             await asyncio.sleep(1)
             async with db.reading() as repos:
                 counts = await repos.outbox.count_by_status()
-            left = counts.get(PENDING, 0) + counts.get(SENDING, 0)
+            left = counts.get(OutboxStatus.PENDING, 0) + counts.get(OutboxStatus.SENDING, 0)
             elapsed = time.perf_counter() - started
             if int(elapsed) % 30 == 0 or not left:
                 print(f"  {elapsed:6.0f} s: {n - left} of {n} done {dict(counts)}", flush=True)

@@ -3,8 +3,8 @@
 A row's life: `pending` → claimed as `sending` (one short transaction) → rendered in the
 reader's language → sent → marked in its own short transaction as `sent`, `blocked` (403:
 never retried, the customer becomes unreachable), `pending` again with a later `not_before`
-(429: Telegram's retry_after) or `failed` (a definite refusal: a 400 and the like, or a
-renderer that cannot cope).
+(429: Telegram's retry_after) or `failed` (a definite refusal: a 400 and the like, or a row
+whose payload does not fit its kind — services/outbox_payloads.py — or that no renderer knows).
 
 An outage delays, never loses: anything that is not a refusal of the message — 5xx, an HTML or
 empty body, a timeout, a dropped connection — puts the row back to `pending` with exponential
@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
@@ -51,12 +50,12 @@ from services.ratelimit import RateLimiter
 from services.reachability import mark_unreachable
 from services.shop import ShopService
 from storage.database import Database
-from storage.outbox import BLOCKED, FAILED, PENDING, SENT, UNCERTAIN
+from storage.outbox import OutboxStatus
 from storage.reachability import ReachabilityRepository, Recipient
 from storage.repositories import Repositories
 from ui.i18n import pick_language
 from ui.messages.base import RenderContext, Rendered
-from ui.render import render
+from ui.render import render_row
 from ui.telegram_requests import bulk_send_granted, is_transient
 
 log = logging.getLogger(__name__)
@@ -179,7 +178,7 @@ class DeliveryWorker:
             for outbox_id in ids:
                 await repos.outbox.mark(
                     outbox_id,
-                    UNCERTAIN,
+                    OutboxStatus.UNCERTAIN,
                     last_error=f"in flight when the bot stopped; found at {now.isoformat()}",
                 )
         if ids:
@@ -313,7 +312,9 @@ class DeliveryWorker:
                     else by_chat.get(row.chat_id)
                 )
                 if recipient is not None and recipient.blocked:
-                    await repos.outbox.mark(row.id, BLOCKED, last_error="customer unreachable")
+                    await repos.outbox.mark(
+                        row.id, OutboxStatus.BLOCKED, last_error="customer unreachable"
+                    )
                     tally["blocked"] += 1
                     continue
                 language = owners.get(row.chat_id) if row.customer_id is None else None
@@ -347,10 +348,10 @@ class DeliveryWorker:
 
     async def _send(self, job: _Job, currency: str) -> str:
         try:
-            rendered = render(job.kind, json.loads(job.payload), self._context(job, currency))
+            rendered = render_row(job.kind, job.payload, self._context(job, currency))
         except Exception as exc:
             log.exception("outbox row %s (%s) cannot be rendered", job.id, job.kind)
-            await self._mark(job.id, FAILED, last_error=_describe(exc))
+            await self._mark(job.id, OutboxStatus.FAILED, last_error=_describe(exc))
             return "failed"
         await self.limiter.acquire(job.chat_id, bulk=True)
         try:
@@ -360,7 +361,7 @@ class DeliveryWorker:
             # Whatever happened on the way to Telegram, the row leaves `sending` here.
             return await self._settle_error(job, exc)
         await self._mark(
-            job.id, SENT, sent_at=self._clock(), telegram_message_id=message.message_id
+            job.id, OutboxStatus.SENT, sent_at=self._clock(), telegram_message_id=message.message_id
         )
         return "sent"
 
@@ -373,12 +374,16 @@ class DeliveryWorker:
             # Telegram's pacing, not the message's fault: the attempt is given back.
             retry_at = self._clock() + timedelta(seconds=exc.retry_after)
             await self._mark(
-                job.id, PENDING, not_before=retry_at, attempts=job.attempts - 1, last_error=error
+                job.id,
+                OutboxStatus.PENDING,
+                not_before=retry_at,
+                attempts=job.attempts - 1,
+                last_error=error,
             )
             return "retried"
         if isinstance(exc, TelegramForbiddenError):
             async with self._writing() as repos:
-                await repos.outbox.mark(job.id, BLOCKED, last_error=error)
+                await repos.outbox.mark(job.id, OutboxStatus.BLOCKED, last_error=error)
                 await mark_unreachable(
                     repos,
                     self._clock(),
@@ -390,7 +395,7 @@ class DeliveryWorker:
         if not is_transient(exc) and not _unexpected(exc):
             # Telegram refused this message (400 and the like): no retry will change that.
             log.warning("outbox row %s failed (attempt %s): %s", job.id, job.attempts, exc)
-            await self._mark(job.id, FAILED, last_error=error)
+            await self._mark(job.id, OutboxStatus.FAILED, last_error=error)
             return "failed"
         now = self._clock()
         if now - job.first_attempt_at >= self._give_up_after:
@@ -399,7 +404,7 @@ class DeliveryWorker:
                 job.id,
                 now - job.first_attempt_at,
             )
-            await self._mark(job.id, FAILED, last_error=error)
+            await self._mark(job.id, OutboxStatus.FAILED, last_error=error)
             return "failed"
         if _unexpected(exc):
             log.error("outbox row %s: unexpected error while sending", job.id, exc_info=exc)
@@ -409,7 +414,7 @@ class DeliveryWorker:
         log.info("outbox row %s: %s; retry in %s", job.id, exc, delay)
         await self._mark(
             job.id,
-            PENDING,
+            OutboxStatus.PENDING,
             not_before=now + delay,
             first_attempt_at=job.first_attempt_at,
             last_error=error,
@@ -441,7 +446,7 @@ class DeliveryWorker:
             )
         return await self._bot.send_message(chat_id, rendered.text, reply_markup=rendered.markup)
 
-    async def _mark(self, outbox_id: int, status: str, **values: Any) -> None:
+    async def _mark(self, outbox_id: int, status: OutboxStatus, **values: Any) -> None:
         async with self._writing() as repos:
             await repos.outbox.mark(outbox_id, status, **values)
 

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from services import clv, prediction
 from services.errors import InputError
 from services.outbox import Outgoing, enqueue
+from services.outbox_payloads import Winback
 from services.parsing import parse_money
 from services.prediction import ModelOutcome, RiskRow
 from services.shop import ShopProfile, profile_from
@@ -67,7 +68,6 @@ CAMPAIGN_GROUPS: dict[str, tuple[str, ...]] = {
     "winback": ("winback",),
     "promo": ("promo",),
 }
-WINBACK_KIND = "winback"
 
 
 def share(part: int, whole: int) -> float | None:
@@ -633,11 +633,10 @@ class AnalyticsService:
                 repos,
                 Outgoing(
                     key=f"winback:{customer_id}:{day.isoformat()}",
-                    kind=WINBACK_KIND,
                     chat_id=customer.telegram_id,
                     customer_id=customer_id,
                     not_before=not_before,
-                    payload={"name": customer.name or ""},
+                    payload=Winback(name=customer.name or ""),
                 ),
                 now,
             )

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from services.outbox import Outgoing, enqueue
+from services.outbox_payloads import Birthday
 from services.shop import ShopProfile, profile_from
 from storage.database import Database
 from storage.repositories import Repositories
@@ -111,14 +112,12 @@ async def queue_greeting(
         valid_until=send_at + timedelta(days=profile.birthday_valid_days),
         created_at=now,
     )
-    payload = {
-        "name": greeting.name or "",
-        "code": code.code,
-        "percent": code.percent,
-        "valid_until": code.valid_until.astimezone(zone).date().isoformat(),
-    }
-    message = Outgoing(
-        greeting.key, BIRTHDAY, greeting.chat_id, greeting.customer_id, send_at, payload
+    payload = Birthday(
+        name=greeting.name or "",
+        code=code.code,
+        percent=code.percent,
+        valid_until=code.valid_until.astimezone(zone).date(),
     )
+    message = Outgoing(greeting.key, greeting.chat_id, greeting.customer_id, send_at, payload)
     if await enqueue(repos, message, now) is None:
         raise RuntimeError(f"{greeting.key} was queued concurrently")  # rolls the code back

@@ -12,11 +12,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from services.outbox import Outgoing, enqueue
+from services.outbox_payloads import BookingReminder
 from services.schedule import local_bounds
 from services.shop import ShopProfile, profile_from
 from storage.database import Database
-
-KIND = "booking_reminder"
 
 
 def reminder_key(booking_id: int) -> str:
@@ -54,15 +53,12 @@ async def queue_booking_reminders(db: Database, zone: ZoneInfo, now: datetime) -
                 continue  # the window opens only on the day itself: "tomorrow" would be wrong
             outgoing = Outgoing(
                 key=reminder_key(booking.id),
-                kind=KIND,
                 chat_id=customer.telegram_id,
                 customer_id=customer.id,
                 not_before=not_before,
-                payload={
-                    "booking_id": booking.id,
-                    "service": record.service.name,
-                    "starts_at": booking.starts_at.isoformat(),
-                },
+                payload=BookingReminder(
+                    booking_id=booking.id, service=record.service.name, starts_at=booking.starts_at
+                ),
             )
             if await enqueue(repos, outgoing, now) is not None:
                 queued += 1

@@ -15,12 +15,12 @@ from services.analytics import AnalyticsService
 from services.errors import InputError
 from services.growth import clean_source
 from services.outbox import Outgoing, enqueue
+from services.outbox_payloads import Promo
 from services.parsing import parse_whole
 from services.shop import profile_from
 from storage.database import Database
-from storage.outbox import BLOCKED, FAILED, PENDING, SENDING, SENT, UNCERTAIN
+from storage.outbox import OutboxStatus
 
-PROMO = "promo"
 SEGMENTS = ("all", "abc", "at_risk", "idle", "birthday_month", "source", "service")
 MAX_TEXT = 1024  # a photo caption's limit, so text and photo promos behave alike
 _ALL_CUSTOMERS = 10_000_000
@@ -134,13 +134,12 @@ class CampaignService:
                 progress_language=language,
                 created_at=now,
             )
-            payload = {"text": text, "photo": photo}
+            payload = Promo(text=text or "", photo=photo)
             for customer_id, chat_id in recipients:
                 await enqueue(
                     repos,
                     Outgoing(
                         f"campaign:{campaign.id}:{customer_id}",
-                        PROMO,
                         chat_id,
                         customer_id,
                         not_before,
@@ -161,10 +160,10 @@ class CampaignService:
         return Progress(
             campaign_id=campaign_id,
             total=campaign.total,
-            sent=counts.get(SENT, 0),
-            blocked=counts.get(BLOCKED, 0),
-            failed=counts.get(FAILED, 0) + counts.get(UNCERTAIN, 0),
-            waiting=counts.get(PENDING, 0) + counts.get(SENDING, 0),
+            sent=counts.get(OutboxStatus.SENT, 0),
+            blocked=counts.get(OutboxStatus.BLOCKED, 0),
+            failed=counts.get(OutboxStatus.FAILED, 0) + counts.get(OutboxStatus.UNCERTAIN, 0),
+            waiting=counts.get(OutboxStatus.PENDING, 0) + counts.get(OutboxStatus.SENDING, 0),
             chat_id=campaign.progress_chat_id,
             message_id=campaign.progress_message_id,
             language=campaign.progress_language,

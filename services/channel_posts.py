@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 from services.campaigns import check_text
 from services.errors import InputError
 from services.outbox import Outgoing, enqueue
+from services.outbox_payloads import ChannelPost
+from services.parsing import parse_local_moment
 from storage.database import Database
-from storage.outbox import CANCELLED
-
-CHANNEL_POST = "channel_post"
+from storage.outbox import OutboxStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,17 +30,10 @@ class PostInfo:
 
 def parse_publish_time(text: str, *, zone: ZoneInfo, now: datetime) -> datetime:
     """ "2026-12-01 18:30" or "01.12.2026 18:30" in the shop's zone, in the future."""
-    value = " ".join(text.split())
-    for pattern in ("%Y-%m-%d %H:%M", "%d.%m.%Y %H:%M"):
-        try:
-            local = datetime.strptime(value, pattern)  # noqa: DTZ007 - the zone is added next
-        except ValueError:
-            continue
-        moment = local.replace(tzinfo=zone)
-        if moment <= now:
-            raise InputError("error-post-past")
-        return moment
-    raise InputError("error-post-time")
+    moment = parse_local_moment(text, zone=zone, error="error-post-time")
+    if moment <= now:
+        raise InputError("error-post-past")
+    return moment
 
 
 class ChannelPostService:
@@ -70,10 +63,10 @@ class ChannelPostService:
                 status="scheduled",
                 created_at=now,
             )
-            payload = {"text": body, "photo": photo, "button_url": button_url}
+            payload = ChannelPost(text=body, photo=photo, button_url=button_url)
             await enqueue(
                 repos,
-                Outgoing(f"post:{post.id}", CHANNEL_POST, self._channel_id, None, when, payload),
+                Outgoing(f"post:{post.id}", self._channel_id, None, when, payload),
                 now,
             )
             return PostInfo(post.id, body, photo is not None, when, "scheduled")
@@ -101,6 +94,8 @@ class ChannelPostService:
                 raise InputError("error-post-unknown")
             if row.status != "pending":
                 raise InputError("error-post-already-out")
-            row.status = CANCELLED
-            post.status = CANCELLED
-            return PostInfo(post.id, post.text, post.photo is not None, post.publish_at, CANCELLED)
+            row.status = OutboxStatus.CANCELLED
+            post.status = OutboxStatus.CANCELLED
+            return PostInfo(
+                post.id, post.text, post.photo is not None, post.publish_at, OutboxStatus.CANCELLED
+            )

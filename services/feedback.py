@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 from services.dto import CustomerCard
 from services.errors import InputError
 from services.outbox import Outgoing, enqueue
+from services.outbox_payloads import Feedback
 from services.shop import profile_from
 from storage.database import Database
 
-FEEDBACK = "feedback"
 LOW = 3  # this many stars or fewer: ask what went wrong, tell the owner
 # Asking about a visit from last week is noise; older sales are not asked about.
 ASK_WITHIN = timedelta(days=3)
@@ -40,9 +40,9 @@ async def queue_feedback(db: Database, zone: ZoneInfo, now: datetime) -> int:
     for row in rows:
         day = row.purchased_at.astimezone(zone).date().isoformat()
         key = f"feedback:{row.customer_id}:{day}"
-        payload = {"purchase_id": row.purchase_id, "service": row.service_name}
+        payload = Feedback(purchase_id=row.purchase_id, service=row.service_name)
         async with db.transaction() as repos:
-            message = Outgoing(key, FEEDBACK, row.chat_id, row.customer_id, not_before, payload)
+            message = Outgoing(key, row.chat_id, row.customer_id, not_before, payload)
             if await enqueue(repos, message, now) is not None:
                 queued += 1
     return queued

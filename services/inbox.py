@@ -17,23 +17,27 @@ import json
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.customers import TelegramPerson, add_from_telegram
 from services.dto import CustomerCard
 from services.errors import InputError
 from services.outbox import Outgoing, enqueue
+from services.outbox_payloads import (
+    About,
+    InboxAnswer,
+    InboxMedia,
+    InboxOwnerCopy,
+    PayloadError,
+    from_json,
+)
 from services.shop import profile_from
 from storage.database import Database
 from storage.inbox import IN, OUT
 from storage.models import OutboxMessage
 from storage.repositories import Repositories
 
-OWNER_COPY = "inbox_owner"  # to an owner: who wrote, what it answers, the words; a button
-OWNER_MEDIA = "inbox_media"  # to an owner: a photo or voice message copied as it is
-ANSWER = "inbox_answer"  # to the customer: the owner's answer
-OWNER_KINDS = (OWNER_COPY, OWNER_MEDIA)
+OWNER_KINDS = (InboxOwnerCopy.kind, InboxMedia.kind)
 TEXT = "text"
 # A plain message is taken as an answer to the bot's latest message of this many days.
 RECENT = timedelta(days=3)
@@ -130,30 +134,28 @@ class InboxService:
             )
             if inbox_id is None:
                 return Received(row.id, new=False, owners=len(self._owner_ids))
-            payload: dict[str, Any] = {
-                "customer_id": row.id,
-                "inbox_id": inbox_id,
-                "customer": CustomerCard.of(row).label,
-                "language": row.language,
-                "content": incoming.content,
-                "text": incoming.text,
-                "about": _about_payload(about),
-                "quote": None if about else _quote(incoming.reply_to_text),
-            }
-            media = {
-                "customer_id": row.id,
-                "inbox_id": inbox_id,
-                "from_chat_id": incoming.chat_id,
-                "message_id": incoming.message_id,
-            }
+            payload = InboxOwnerCopy(
+                customer_id=row.id,
+                inbox_id=inbox_id,
+                customer=CustomerCard.of(row).label,
+                language=row.language,
+                content=incoming.content,
+                text=incoming.text,
+                about=_about_payload(about),
+                quote=None if about else _quote(incoming.reply_to_text),
+            )
+            media = InboxMedia(
+                customer_id=row.id,
+                inbox_id=inbox_id,
+                from_chat_id=incoming.chat_id,
+                message_id=incoming.message_id,
+            )
             for owner_id in self._owner_ids:
-                key = owner_copy_key(OWNER_COPY, row.id, inbox_id, owner_id)
-                await enqueue(repos, Outgoing(key, OWNER_COPY, owner_id, None, now, payload), now)
+                key = owner_copy_key(payload.kind, row.id, inbox_id, owner_id)
+                await enqueue(repos, Outgoing(key, owner_id, None, now, payload), now)
                 if incoming.content != TEXT:
-                    key = owner_copy_key(OWNER_MEDIA, row.id, inbox_id, owner_id)
-                    await enqueue(
-                        repos, Outgoing(key, OWNER_MEDIA, owner_id, None, now, media), now
-                    )
+                    key = owner_copy_key(media.kind, row.id, inbox_id, owner_id)
+                    await enqueue(repos, Outgoing(key, owner_id, None, now, media), now)
             return Received(row.id, new=True, owners=len(self._owner_ids))
 
     async def _about(
@@ -173,7 +175,11 @@ class InboxService:
             row = await repos.inbox.outbox_by_message(owner_chat_id, message_id)
         if row is None or row.kind not in OWNER_KINDS:
             return None
-        return int(json.loads(row.payload).get("customer_id") or 0) or None
+        try:
+            copy = from_json(row.kind, row.payload)
+        except PayloadError:  # blanked by /forget
+            return None
+        return (copy.customer_id or None) if isinstance(copy, InboxOwnerCopy | InboxMedia) else None
 
     async def answer(
         self, owner_chat_id: int, customer_id: int, reply: Incoming, now: datetime
@@ -205,13 +211,13 @@ class InboxService:
             card = CustomerCard.of(row)
             if out_id is None:  # the same update twice: queued the first time
                 return Answered(card, send_at, send_at > now, row.blocked_at is not None, False)
-            payload: dict[str, Any] = (
-                {"text": reply.text}
+            payload = (
+                InboxAnswer(text=reply.text)
                 if reply.content == TEXT
-                else {"from_chat_id": owner_chat_id, "message_id": reply.message_id}
+                else InboxAnswer(from_chat_id=owner_chat_id, message_id=reply.message_id)
             )
             message = Outgoing(
-                f"{ANSWER}:{out_id}", ANSWER, row.telegram_id, row.id, send_at, payload
+                f"{payload.kind}:{out_id}", row.telegram_id, row.id, send_at, payload
             )
             await enqueue(repos, message, now)
             await repos.inbox.mark_answered(row.id, now)
@@ -251,15 +257,12 @@ async def scrub_inbox(repos: Repositories, customer_id: int) -> None:
     await repos.inbox.scrub(customer_id, OWNER_KINDS)
 
 
-def _about_payload(row: OutboxMessage | None) -> dict[str, Any] | None:
+def _about_payload(row: OutboxMessage | None) -> About | None:
     if row is None:
         return None
-    return {
-        "kind": row.kind,
-        "payload": json.loads(row.payload),
-        "outbox_id": row.id,
-        "sent_at": row.sent_at.isoformat() if row.sent_at else None,
-    }
+    return About(
+        kind=row.kind, payload=json.loads(row.payload), outbox_id=row.id, sent_at=row.sent_at
+    )
 
 
 def _quote(text: str | None) -> str | None:

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from services.errors import InputError
 from services.outbox import Outgoing, enqueue
+from services.outbox_payloads import ReferralBonus, ReferralFriend
 from services.shop import ShopProfile
 from storage.models import Customer, Purchase
 from storage.repositories import Repositories
@@ -125,17 +126,17 @@ async def _referral_bonus(
     )
     if not paid:
         return
-    for person, kind in ((referrer, "referral_bonus"), (friend, "referral_friend")):
+    for person, kind in ((referrer, ReferralBonus), (friend, ReferralFriend)):
         if person.telegram_id is None or person.blocked_at is not None:
             continue
-        payload = {
-            "points": profile.referral_bonus,
-            "friend": friend.name or "",
-            "referrer": referrer.name or "",
-            "balance": await repos.growth.balance(person.id),
-        }
-        key = f"{kind}:{friend.id}"
-        await enqueue(repos, Outgoing(key, kind, person.telegram_id, person.id, now, payload), now)
+        payload = kind(
+            points=profile.referral_bonus,
+            friend=friend.name or "",
+            referrer=referrer.name or "",
+            balance=await repos.growth.balance(person.id),
+        )
+        key = f"{kind.kind}:{friend.id}"
+        await enqueue(repos, Outgoing(key, person.telegram_id, person.id, now, payload), now)
 
 
 async def ensure_referral_code(repos: Repositories, customer: Customer) -> str:

@@ -1,31 +1,35 @@
 """Putting messages in the outbox: what to say to whom, and not before when.
 
-A message is data: a `kind` and a JSON payload. The bot renders it in the reader's language at
-send time, so services never format text. The dedup key names the logical message
-(`rebook:<customer>:<service>:<due date>`, `birthday:<customer>:<year>` …): enqueuing the same
-key twice is a no-op, which makes every scan safe to repeat after a restart.
+A message is data: a payload (services/outbox_payloads.py, one class per kind) stored as JSON.
+The bot renders it in the reader's language at send time, so services never format text. The
+dedup key names the logical message (`rebook:<customer>:<service>:<due date>`,
+`birthday:<customer>:<year>` …): enqueuing the same key twice is a no-op, which makes every
+scan safe to repeat after a restart.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from storage.outbox import PENDING
+from services.outbox_payloads import Payload, to_json
+from storage.outbox import OutboxStatus
 from storage.repositories import Repositories
 
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
     key: str
-    kind: str
     chat_id: int
     customer_id: int | None
     not_before: datetime
-    payload: dict[str, Any] = field(default_factory=dict)
+    payload: Payload
     campaign_id: int | None = None
+
+    @property
+    def kind(self) -> str:
+        """The row's kind is the payload's: they cannot disagree."""
+        return self.payload.kind
 
 
 async def enqueue(repos: Repositories, message: Outgoing, now: datetime) -> int | None:
@@ -35,8 +39,8 @@ async def enqueue(repos: Repositories, message: Outgoing, now: datetime) -> int 
         kind=message.kind,
         customer_id=message.customer_id,
         chat_id=message.chat_id,
-        payload=json.dumps(message.payload, ensure_ascii=False, sort_keys=True),
-        status=PENDING,
+        payload=to_json(message.payload),
+        status=OutboxStatus.PENDING,
         attempts=0,
         not_before=message.not_before,
         created_at=now,

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from services.outbox import Outgoing, enqueue
+from services.outbox_payloads import OwnerBooking, OwnerLowRating, OwnerNewCustomer, Payload
 from storage.database import Database
 from storage.repositories import Repositories
 
@@ -25,10 +26,7 @@ if TYPE_CHECKING:  # types only: /forget (services.privacy) imports this module
     from services.dto import CustomerCard
     from services.feedback import RatingResult
 
-NEW_CUSTOMER = "owner_new_customer"
-BOOKING = "owner_booking"
-LOW_RATING = "owner_low_rating"
-KINDS = (NEW_CUSTOMER, BOOKING, LOW_RATING)
+KINDS = (OwnerNewCustomer.kind, OwnerBooking.kind, OwnerLowRating.kind)
 BOOKING_ACTIONS = ("booked", "moved", "confirmed", "cancelled")
 _COMMENT_LIMIT = 3500  # the rest of Telegram's 4,096 is the header and the name
 _LANGUAGE_KEY = "owner_language:"
@@ -81,15 +79,15 @@ class OwnerNotices:
 
     async def new_customer(self, card: CustomerCard, birthday_late: bool, now: datetime) -> None:
         """`birthday_late`: no gift by the 30-day rule, so the owner is offered to give it."""
-        payload: dict[str, Any] = {
-            "customer_id": card.id,
-            "customer": card.label,
-            "source": card.source,
-            "consent": bool(card.consent),
-            "birthday": card.birthday.as_text() if card.birthday else None,
-            "birthday_late": birthday_late and card.birthday is not None,
-        }
-        await self._queue(NEW_CUSTOMER, card.id, "", payload, now)
+        payload = OwnerNewCustomer(
+            customer_id=card.id,
+            customer=card.label,
+            source=card.source,
+            consent=bool(card.consent),
+            birthday=card.birthday.as_text() if card.birthday else None,
+            birthday_late=birthday_late and card.birthday is not None,
+        )
+        await self._queue(card.id, "", payload, now)
 
     async def booking(
         self,
@@ -101,45 +99,41 @@ class OwnerNotices:
         """`action` is one of BOOKING_ACTIONS; `was` is the old time of a moved booking."""
         if action not in BOOKING_ACTIONS:
             raise ValueError(f"unknown booking action {action!r}")
-        payload: dict[str, Any] = {
-            "customer_id": booking.customer.id,
-            "booking_id": booking.id,
-            "action": action,
-            "customer": booking.customer.label,
-            "service": booking.service.name,
-            "starts_at": booking.starts_at.isoformat(),
-            "was": was.isoformat() if was else None,
-        }
+        payload = OwnerBooking(
+            customer_id=booking.customer.id,
+            booking_id=booking.id,
+            action=action,
+            customer=booking.customer.label,
+            service=booking.service.name,
+            starts_at=booking.starts_at,
+            was=was,
+        )
         # The moment names the event: the same booking may be moved back and forth.
         event = f"{booking.id}:{action}:{int(now.timestamp() * 1000)}"
-        await self._queue(BOOKING, booking.customer.id, event, payload, now)
+        await self._queue(booking.customer.id, event, payload, now)
 
     async def low_rating(self, result: RatingResult, comment: str | None, now: datetime) -> None:
         """`comment` None: the rating itself (their words are asked for); else their words."""
-        payload: dict[str, Any] = {
-            "customer_id": result.customer.id,
-            "purchase_id": result.purchase_id,
-            "stars": result.stars,
-            "customer": result.customer.label,
-            "comment": comment[:_COMMENT_LIMIT] if comment is not None else None,
-        }
-        stage = "rated" if comment is None else "words"
-        await self._queue(
-            LOW_RATING, result.customer.id, f"{result.purchase_id}:{stage}", payload, now
+        payload = OwnerLowRating(
+            customer_id=result.customer.id,
+            purchase_id=result.purchase_id,
+            stars=result.stars,
+            customer=result.customer.label,
+            comment=comment[:_COMMENT_LIMIT] if comment is not None else None,
         )
+        stage = "rated" if comment is None else "words"
+        await self._queue(result.customer.id, f"{result.purchase_id}:{stage}", payload, now)
 
-    async def _queue(
-        self, kind: str, customer_id: int, event: str, payload: dict[str, Any], now: datetime
-    ) -> None:
+    async def _queue(self, customer_id: int, event: str, payload: Payload, now: datetime) -> None:
         if not self._owner_ids:
             return
         async with self._db.transaction() as repos:
             for owner_id in self._owner_ids:
                 key = ":".join(
-                    part for part in (kind, str(customer_id), event, str(owner_id)) if part
+                    part for part in (payload.kind, str(customer_id), event, str(owner_id)) if part
                 )
                 # Addressed to the owner (customer_id None): not held by quiet hours.
-                await enqueue(repos, Outgoing(key, kind, owner_id, None, now, payload), now)
+                await enqueue(repos, Outgoing(key, owner_id, None, now, payload), now)
         if self._on_queued is not None:
             self._on_queued()
 

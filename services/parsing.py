@@ -1,10 +1,17 @@
-"""What people type, turned into values, or an InputError naming what was expected."""
+"""What people type, turned into values, or an InputError naming what was expected.
+
+Days and times of day have one family here: `parse_date` (a past day, as a sale's),
+`parse_day` (any calendar day, as a day off), `parse_birthday`, `parse_weekday`, `parse_clock`
+(10, 10:30, 10.30), `parse_time_range` (10:00-19:00) and `parse_local_moment` (a day and a time
+in the shop's zone). They read the same day formats: 2026-03-05, 05.03.2026, 05/03/2026, 05.03.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from services.errors import InputError
 
@@ -70,12 +77,14 @@ def looks_like_phone(text: str) -> bool:
     )
 
 
-_DATE_FORMATS = (
+MAX_TYPED = 200  # a day or hours line longer than this is a paste accident
+# A calendar day: 2026-03-05, 05.03.2026, 05/03/2026, or 05.03 (05/03) without the year, whose
+# year each reader decides: the most recent for a sale, this one for a day off.
+_DAY_FORMATS = (
     re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$"),
-    re.compile(r"^(?P<d>\d{1,2})[./](?P<m>\d{1,2})[./](?P<y>\d{4})$"),
+    re.compile(r"^(?P<d>\d{1,2})[./](?P<m>\d{1,2})(?:[./](?P<y>\d{4}))?$"),
 )
-# 05.03 without the year: the most recent such day (a sale is never in the future).
-_SHORT_DATE = re.compile(r"^(?P<d>\d{1,2})\.(?P<m>\d{1,2})$")
+_CLOCK = re.compile(r"(\d{1,2})(?:[:.](\d{2}))?")
 # Days back from today.
 _RELATIVE_DAYS: dict[str, int] = {
     "сегодня": 0,
@@ -84,6 +93,8 @@ _RELATIVE_DAYS: dict[str, int] = {
     "yesterday": 1,
     "позавчера": 2,
 }
+# Forward from today, read only where a future day makes sense (parse_day).
+_NEXT_DAYS: dict[str, int] = {"завтра": 1, "tomorrow": 1}
 # Monday = 0. Russian in the nominative and after «в»/«во» (accusative), full and short.
 _WEEKDAYS: dict[str, int] = {
     **dict.fromkeys(("пн", "понедельник"), 0),
@@ -100,6 +111,21 @@ _WEEKDAYS: dict[str, int] = {
     **dict.fromkeys(("fri", "friday"), 4),
     **dict.fromkeys(("sat", "saturday"), 5),
     **dict.fromkeys(("sun", "sunday"), 6),
+}
+_WEEKDAY_ABBREVIATIONS = (
+    ("mon", "monday", "mo", "пн", "пон", "понедельник"),
+    ("tue", "tuesday", "tu", "вт", "вто", "вторник"),
+    ("wed", "wednesday", "we", "ср", "сре", "среда"),
+    ("thu", "thursday", "th", "чт", "чет", "четверг"),
+    ("fri", "friday", "fr", "пт", "пят", "пятница"),
+    ("sat", "saturday", "sa", "сб", "суб", "суббота"),
+    ("sun", "sunday", "su", "вс", "вос", "воскресенье"),
+)
+# Shorter forms read only where a weekday stands alone (the hours form), never inside a
+# sentence, where «sa» or «we» would be words.
+_LONE_WEEKDAYS: dict[str, int] = {
+    **_WEEKDAYS,
+    **{name: i for i, names in enumerate(_WEEKDAY_ABBREVIATIONS) for name in names},
 }
 _WEEKDAY_PREPOSITIONS = frozenset({"в", "во", "on"})
 # Words a day word is one typo away from; short forms are too short to guess at.
@@ -166,21 +192,96 @@ def parse_date(text: str, *, today: date, earliest: date | None = None) -> date:
 
 
 def _calendar_date(value: str, today: date) -> date:
-    short = _SHORT_DATE.match(value)
+    parts = _day_parts(value)
+    if parts is not None and parts[0] is None and "/" in value:
+        parts = None  # a sale's day without the year is 20.11 only, as the one-line sale reads it
+    if parts is None:
+        if is_day_typo(_day_word(value)):
+            raise InputError("salephrase-day-unknown", word=value)
+        raise InputError("error-date-format")
+    year, month, day = parts
+    if year is None:  # 05.03: the most recent 5 March (a sale is never in the future)
+        year = today.year if (month, day) <= (today.month, today.day) else today.year - 1
+    return _real_date(year, month, day)
+
+
+def _day_parts(value: str) -> tuple[int | None, int, int] | None:
+    """(year or None, month, day) of a day in one of `_DAY_FORMATS`; None for no such form."""
+    for pattern in _DAY_FORMATS:
+        match = pattern.match(value)
+        if match:
+            return (int(match["y"]) if match["y"] else None, int(match["m"]), int(match["d"]))
+    return None
+
+
+def _real_date(year: int, month: int, day: int) -> date:
     try:
-        if short:
-            day, month = int(short["d"]), int(short["m"])
-            year = today.year if (month, day) <= (today.month, today.day) else today.year - 1
-            return date(year, month, day)
-        for pattern in _DATE_FORMATS:
-            match = pattern.match(value)
-            if match:
-                return date(int(match["y"]), int(match["m"]), int(match["d"]))
+        return date(year, month, day)
     except ValueError:
         raise InputError("error-date-impossible") from None
-    if is_day_typo(_day_word(value)):
-        raise InputError("salephrase-day-unknown", word=value)
-    raise InputError("error-date-format")
+
+
+def parse_day(text: str, *, today: date) -> date:
+    """Any calendar day: 2026-12-31, 31.12.2026, 31.12 (this year); today, tomorrow, yesterday."""
+    value = text.strip().casefold()
+    if value in _NEXT_DAYS:
+        return today + timedelta(days=_NEXT_DAYS[value])
+    if value in _RELATIVE_DAYS:
+        return today - timedelta(days=_RELATIVE_DAYS[value])
+    parts = _day_parts(value)
+    if parts is None:
+        raise InputError("error-date-format")
+    year, month, day = parts
+    return _real_date(year or today.year, month, day)
+
+
+def parse_weekday(text: str, *, error: str = "error-hours-weekday") -> int:
+    """A weekday on its own (Monday = 0): пн, понедельник, mon, monday, mo, ср., …"""
+    weekday = _LONE_WEEKDAYS.get(text.strip().casefold().rstrip("."))
+    if weekday is None:
+        raise InputError(error)
+    return weekday
+
+
+def parse_clock(text: str, *, error: str = "error-time-format") -> time:
+    """A time of day: 10, 10:30 or 10.30."""
+    match = _CLOCK.fullmatch(text.strip())
+    if not match or int(match[1]) > 23 or int(match[2] or 0) > 59:
+        raise InputError(error)
+    return time(int(match[1]), int(match[2] or 0))
+
+
+def parse_time_range(
+    text: str, *, error: str, order_error: str | None = None, clock_error: str | None = None
+) -> tuple[time, time]:
+    """Hours like 10:00-19:00 (also 10-19, 10.00–19.00): the start before the end, same day.
+
+    `error` for a line that is no range; `clock_error` for a time that is no time and
+    `order_error` for an end not after the start (both `error` unless given).
+    """
+    value = text.strip()
+    if len(value) > MAX_TYPED:
+        raise InputError(error)
+    start, sep, end = value.replace("—", "-").replace("–", "-").partition("-")
+    if not sep:
+        raise InputError(error)
+    opens = parse_clock(start, error=clock_error or error)
+    closes = parse_clock(end, error=clock_error or error)
+    if closes <= opens:
+        raise InputError(order_error or error)
+    return opens, closes
+
+
+def parse_local_moment(text: str, *, zone: ZoneInfo, error: str) -> datetime:
+    """A day with its year and a time: 2026-12-01 18:30 or 01.12.2026 18:30, in `zone`."""
+    day_text, _, clock_text = " ".join(text.split()).partition(" ")
+    year, month, day = _day_parts(day_text) or (None, 0, 0)
+    if year is None or ":" not in clock_text:
+        raise InputError(error)
+    try:
+        return datetime.combine(date(year, month, day), parse_clock(clock_text, error=error), zone)
+    except ValueError:  # 31.02
+        raise InputError(error) from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import numpy.typing as npt
@@ -200,7 +200,3 @@ def _at_risk_by_cycle(rows: ModelRows, end_day: int, limit: int) -> list[RiskRow
 
 def day_number(day: date) -> int:
     return (day - date(1970, 1, 1)).days
-
-
-def day_of(number: int) -> date:
-    return date(1970, 1, 1) + timedelta(days=number)

@@ -8,7 +8,6 @@ from services.errors import InputError
 from services.inbox import scrub_inbox
 from services.owner_notices import scrub_owner_notices
 from storage.database import Database
-from storage.outbox import CANCELLED
 
 
 class PrivacyService:
@@ -57,7 +56,7 @@ class PrivacyService:
             row.external_id = f"anon-{row.id}"  # an identity for exports that names nobody
             row.forgotten_at = now
             # Queued and past messages may carry their name: drop the words, keep the counts.
-            await repos.growth.scrub_messages(row.id, cancelled_status=CANCELLED)
+            await repos.growth.scrub_messages(row.id)
             await scrub_inbox(repos, row.id)
             await scrub_owner_notices(repos, row.id)
             customer_id = row.id

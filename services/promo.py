@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from services.errors import InputError
 from storage.repositories import Repositories
-
-CODE_PATTERN = re.compile(r"\b([A-Za-z]{2}-[A-Za-z0-9]{6})\b")
 
 
 @dataclass(frozen=True, slots=True)

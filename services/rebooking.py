@@ -7,7 +7,6 @@ a reaction; then silence until the next purchase moves the due date.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -15,10 +14,9 @@ from zoneinfo import ZoneInfo
 from services.cycles import local_days, personal_cycle
 from services.errors import InputError
 from services.outbox import Outgoing, enqueue
+from services.outbox_payloads import PayloadError, Rebook, RebookFollowup, load
 from services.shop import ShopProfile, profile_from
 from storage.database import Database
-
-REBOOK, FOLLOWUP = "rebook", "rebook_followup"
 
 # (db, service_id, around, now, zone) -> free slot starts (UTC), the nearest few in time order
 SlotFinder = Callable[[Database, int, datetime, datetime, ZoneInfo], Awaitable[list[datetime]]]
@@ -59,15 +57,15 @@ async def queue_rebooking(db: Database, zone: ZoneInfo, now: datetime, slots: Sl
                 continue
         around = datetime.combine(max(due, today), time(12, 0), tzinfo=zone)
         found = await slots(db, row.service_id, around, now, zone)
-        payload = {
-            "name": row.name or "",
-            "service_id": row.service_id,
-            "service": row.service_name,
-            "due": due.isoformat(),
-            "slots": [int(slot.timestamp() // 60) for slot in found],
-        }
+        payload = Rebook(
+            name=row.name or "",
+            service_id=row.service_id,
+            service=row.service_name,
+            due=due,
+            slots=tuple(found),
+        )
         async with db.transaction() as repos:
-            message = Outgoing(key, REBOOK, row.chat_id, row.customer_id, now, payload)
+            message = Outgoing(key, row.chat_id, row.customer_id, now, payload)
             if await enqueue(repos, message, now) is not None:
                 queued += 1
     return queued + await queue_followups(db, zone, now, profile, slots)
@@ -79,7 +77,7 @@ async def queue_followups(
     """One nudge for a reminder nobody reacted to: no tap, no purchase, no booking since."""
     cutoff = now - timedelta(days=profile.followup_days)
     async with db.reading() as repos:
-        reminders = await repos.retention.unanswered_reminders(REBOOK, cutoff)
+        reminders = await repos.retention.unanswered_reminders(Rebook.kind, cutoff)
     queued = 0
     for reminder in reminders:
         if reminder.customer_id is None or reminder.sent_at is None:
@@ -93,13 +91,20 @@ async def queue_followups(
             customer = await repos.customers.get(reminder.customer_id)
             if customer is None or customer.blocked_at or not customer.consent:
                 continue
-        payload = json.loads(reminder.payload)
-        payload["slots"] = [
-            int(slot.timestamp() // 60)
-            for slot in await slots(db, int(payload["service_id"]), now, now, zone)
-        ]
+        try:
+            first = load(Rebook, reminder.payload)
+        except PayloadError:  # blanked by /forget: nothing to remind of
+            continue
+        fresh = await slots(db, first.service_id, now, now, zone)
+        payload = RebookFollowup(
+            service_id=first.service_id,
+            service=first.service,
+            name=first.name,
+            due=first.due,
+            slots=tuple(fresh),
+        )
         async with db.transaction() as repos:
-            message = Outgoing(key, FOLLOWUP, reminder.chat_id, reminder.customer_id, now, payload)
+            message = Outgoing(key, reminder.chat_id, reminder.customer_id, now, payload)
             if await enqueue(repos, message, now) is not None:
                 queued += 1
     return queued

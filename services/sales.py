@@ -7,7 +7,7 @@ repositories, so another use case (a booking marked done) runs them inside its o
 
 from __future__ import annotations
 
-import json
+import dataclasses
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -18,6 +18,7 @@ from services.dto import CustomerCard, CustomerTotals, SaleLine, SaleReceipt
 from services.errors import InputError
 from services.loyalty import after_sale, check_points, spend_points
 from services.outbox import Outgoing, enqueue
+from services.outbox_payloads import Thanks, load, to_json
 from services.parsing import parse_date, split_sale_command
 from services.promo import redeem
 from services.shop import ShopProfile, profile_from
@@ -377,7 +378,6 @@ def _check_amount(amount: int, *, free_visit: bool, code: str | None, points: in
         raise InputError("datafix-free-visit-extras")
 
 
-THANKS = "thanks"
 # A sale entered days later gets no thank-you: it would arrive out of the blue.
 THANKS_WITHIN = timedelta(days=1)
 
@@ -389,10 +389,14 @@ async def refresh_thanks(
     row = await repos.outbox.by_key(f"thanks:{purchase.id}")
     if row is None:
         return False
-    payload = json.loads(row.payload)
-    payload.update(amount=purchase.amount, visits=totals.visits, total=totals.total, points=balance)
-    text = json.dumps(payload, ensure_ascii=False, sort_keys=True)
-    return await repos.outbox.replace_pending_payload(row.dedup_key, text)
+    payload = dataclasses.replace(
+        load(Thanks, row.payload),
+        amount=purchase.amount,
+        visits=totals.visits,
+        total=totals.total,
+        points=balance,
+    )
+    return await repos.outbox.replace_pending_payload(row.dedup_key, to_json(payload))
 
 
 async def queue_thanks(
@@ -414,15 +418,13 @@ async def queue_thanks(
         suggestion = await repos.retention.owner_cross_sell(service_id)
         if suggestion is None:
             suggestion = await repos.retention.co_bought(service_id)
-    payload = {
-        "name": customer.name or "",
-        "amount": purchase.amount,
-        "visits": totals.visits,
-        "total": totals.total,
-        "suggestion": suggestion,
-        "points": balance,
-    }
-    message = Outgoing(
-        f"thanks:{purchase.id}", THANKS, customer.telegram_id, customer.id, now, payload
+    payload = Thanks(
+        name=customer.name or "",
+        amount=purchase.amount,
+        visits=totals.visits,
+        total=totals.total,
+        suggestion=suggestion,
+        points=balance,
     )
+    message = Outgoing(f"thanks:{purchase.id}", customer.telegram_id, customer.id, now, payload)
     await enqueue(repos, message, now)

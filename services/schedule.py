@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from services.errors import InputError
+from services.parsing import parse_day, parse_time_range
 from storage.database import Database
 from storage.repositories import Repositories
 
@@ -26,26 +26,9 @@ CELL = timedelta(minutes=15)
 GRID = timedelta(minutes=30)
 LEAD = timedelta(hours=1)  # nobody books a slot that starts in less than this
 SEARCH_DAYS = 14
-MAX_DURATION = 12 * 60
-MAX_TYPED = 200  # a schedule line longer than this is a paste accident
 
 DayHours = tuple[time, time]
 DEFAULT_DAY: DayHours = (time(10, 0), time(19, 0))
-
-_WEEKDAYS: dict[str, int] = {}
-for _index, _names in enumerate(
-    (
-        ("mon", "monday", "mo", "пн", "пон", "понедельник"),
-        ("tue", "tuesday", "tu", "вт", "вто", "вторник"),
-        ("wed", "wednesday", "we", "ср", "сре", "среда"),
-        ("thu", "thursday", "th", "чт", "чет", "четверг"),
-        ("fri", "friday", "fr", "пт", "пят", "пятница"),
-        ("sat", "saturday", "sa", "сб", "суб", "суббота"),
-        ("sun", "sunday", "su", "вс", "вос", "воскресенье"),
-    )
-):
-    for _name in _names:
-        _WEEKDAYS[_name] = _index
 
 _OFF_WORDS = frozenset({"off", "-", "closed", "выходной", "нет", "закрыто"})
 
@@ -106,32 +89,9 @@ class BlockItem:
 # --- what the owner types ------------------------------------------------------------------
 
 
-def parse_weekday(text: str) -> int:
-    weekday = _WEEKDAYS.get(text.strip().casefold().rstrip("."))
-    if weekday is None:
-        raise InputError("error-hours-weekday")
-    return weekday
-
-
-def _parse_clock(text: str) -> time:
-    match = re.fullmatch(r"(\d{1,2})(?:[:.](\d{2}))?", text.strip())
-    if not match or int(match[1]) > 23 or int(match[2] or 0) > 59:
-        raise InputError("error-hours-format")
-    return time(int(match[1]), int(match[2] or 0))
-
-
 def parse_interval(text: str) -> DayHours:
     """Hours like 10:00-19:00 (also 10-19, 10.00–19.00): opening before closing, same day."""
-    value = text.strip()
-    if len(value) > MAX_TYPED:
-        raise InputError("error-hours-format")
-    start, sep, end = value.replace("—", "-").replace("–", "-").partition("-")
-    if not sep:
-        raise InputError("error-hours-format")
-    opens, closes = _parse_clock(start), _parse_clock(end)
-    if closes <= opens:
-        raise InputError("error-hours-order")
-    return opens, closes
+    return parse_time_range(text, error="error-hours-format", order_error="error-hours-order")
 
 
 def parse_day_hours(text: str) -> DayHours | None:
@@ -139,31 +99,6 @@ def parse_day_hours(text: str) -> DayHours | None:
     if text.strip().casefold() in _OFF_WORDS:
         return None
     return parse_interval(text)
-
-
-_DAY_FORMATS = (
-    re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$"),
-    re.compile(r"^(?P<d>\d{1,2})[./](?P<m>\d{1,2})(?:[./](?P<y>\d{4}))?$"),
-)
-
-
-def parse_day(text: str, *, today: date) -> date:
-    """A calendar day: 2026-12-31, 31.12.2026, or 31.12 (this year); "today"/"tomorrow" too."""
-    value = text.strip().casefold()
-    if value in {"today", "сегодня"}:
-        return today
-    if value in {"tomorrow", "завтра"}:
-        return today + timedelta(days=1)
-    if value in {"yesterday", "вчера"}:
-        return today - timedelta(days=1)
-    for pattern in _DAY_FORMATS:
-        match = pattern.match(value)
-        if match:
-            try:
-                return date(int(match["y"] or today.year), int(match["m"]), int(match["d"]))
-            except ValueError:
-                raise InputError("error-date-impossible") from None
-    raise InputError("error-date-format")
 
 
 def parse_future_day(text: str, *, today: date) -> date:

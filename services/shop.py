@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.errors import InputError
-from services.parsing import parse_money
+from services.parsing import parse_clock, parse_money, parse_time_range
 from storage.database import Database
 
 DEFAULT_CURRENCY = "RUB"
@@ -56,14 +56,6 @@ _RANGES: dict[str, tuple[int, int]] = {
     "cashback_percent": (0, 50),
     "referral_bonus": (0, 100_000),
 }
-KNOBS = tuple(f.name for f in fields(ShopProfile))
-
-
-def _parse_time(text: str) -> time:
-    match = re.fullmatch(r"(\d{1,2})(?::(\d{2}))?", text.strip())
-    if not match or int(match[1]) > 23 or int(match[2] or 0) > 59:
-        raise InputError("error-time-format")
-    return time(int(match[1]), int(match[2] or 0))
 
 
 def parse_knob(key: str, text: str) -> object:
@@ -84,13 +76,7 @@ def parse_knob(key: str, text: str) -> object:
     if key == "acquisition_cost":
         return 0 if value in {"0", "-"} else parse_money(value)
     if key == "window":
-        start, sep, end = value.replace("—", "-").replace("–", "-").partition("-")
-        if not sep:
-            raise InputError("error-window-format")
-        opens, closes = _parse_time(start), _parse_time(end)
-        if closes <= opens:
-            raise InputError("error-window-format")
-        return (opens, closes)
+        return parse_time_range(value, error="error-window-format", clock_error="error-time-format")
     raise InputError("error-knob-unknown", known=", ".join(EDITABLE))
 
 
@@ -111,7 +97,7 @@ def _decode(profile: ShopProfile, values: dict[str, str]) -> ShopProfile:
             continue
         current = getattr(profile, f.name)
         if isinstance(current, time):
-            changes[f.name] = _parse_time(raw)
+            changes[f.name] = parse_clock(raw)
         elif isinstance(current, int):
             changes[f.name] = int(raw)
         else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Customer
@@ -38,9 +38,6 @@ class CustomerRepository:
 
     async def by_phone(self, phone: str) -> Customer | None:
         return await self._one(Customer.phone == phone)
-
-    async def by_external_id(self, external_id: str) -> Customer | None:
-        return await self._one(Customer.external_id == external_id)
 
     async def by_referral_code(self, code: str) -> Customer | None:
         return await self._one(Customer.referral_code == code)
@@ -84,21 +81,6 @@ class CustomerRepository:
 
     async def count(self) -> int:
         return int(await self._session.scalar(select(func.count(Customer.id))) or 0)
-
-    async def matching_any(
-        self, *, external_id: str | None, phone: str | None, telegram_id: int | None
-    ) -> Sequence[Customer]:
-        conditions = []
-        if external_id:
-            conditions.append(Customer.external_id == external_id)
-        if phone:
-            conditions.append(Customer.phone == phone)
-        if telegram_id is not None:
-            conditions.append(Customer.telegram_id == telegram_id)
-        if not conditions:
-            return []
-        rows = await self._session.scalars(select(Customer).where(or_(*conditions)))
-        return rows.all()
 
     async def _one(self, condition: Any) -> Customer | None:
         rows = await self._session.scalars(select(Customer).where(condition).limit(1))

@@ -21,6 +21,7 @@ from storage.models import (
     Purchase,
     Rating,
 )
+from storage.outbox import OutboxStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,12 +108,15 @@ class GrowthRepository:
             or 0
         )
 
-    async def scrub_messages(self, customer_id: int, *, cancelled_status: str) -> None:
+    async def scrub_messages(self, customer_id: int) -> None:
         """For /forget: cancel what is queued, blank what was said, drop rating comments."""
         await self._session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.customer_id == customer_id, OutboxMessage.status == "pending")
-            .values(status=cancelled_status)
+            .where(
+                OutboxMessage.customer_id == customer_id,
+                OutboxMessage.status == OutboxStatus.PENDING,
+            )
+            .values(status=OutboxStatus.CANCELLED)
         )
         await self._session.execute(
             update(OutboxMessage)
@@ -233,14 +237,6 @@ class GrowthRepository:
         rows = await self._session.scalars(
             select(ChannelPost)
             .where(ChannelPost.status == "scheduled")
-            .order_by(ChannelPost.publish_at, ChannelPost.id)
-        )
-        return rows.all()
-
-    async def due_posts(self, now: datetime) -> Sequence[ChannelPost]:
-        rows = await self._session.scalars(
-            select(ChannelPost)
-            .where(ChannelPost.status == "scheduled", ChannelPost.publish_at <= now)
             .order_by(ChannelPost.publish_at, ChannelPost.id)
         )
         return rows.all()

@@ -12,9 +12,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Customer, InboxMessage, OutboxMessage
+from storage.outbox import OutboxStatus
 
 IN, OUT = "in", "out"
-_SENT = "sent"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +66,7 @@ class InboxRepository:
         """The newest message the bot sent to `chat_id` after `since`."""
         query = select(OutboxMessage).where(
             OutboxMessage.chat_id == chat_id,
-            OutboxMessage.status == _SENT,
+            OutboxMessage.status == OutboxStatus.SENT,
             OutboxMessage.sent_at >= since,
         )
         if kinds_to_skip:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -12,9 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage
 
-PENDING, SENDING, SENT = "pending", "sending", "sent"
-BLOCKED, FAILED, UNCERTAIN = "blocked", "failed", "uncertain"
-CANCELLED = "cancelled"  # withdrawn before sending: a cancelled post, a forgotten customer
+
+class OutboxStatus(StrEnum):
+    """A row's state; the values are what the `status` column holds."""
+
+    PENDING = "pending"  # waiting for its `not_before`
+    SENDING = "sending"  # claimed by a worker
+    SENT = "sent"
+    BLOCKED = "blocked"  # 403, or the customer was already unreachable: never retried
+    FAILED = "failed"  # refused by Telegram, unrenderable, or given up after an outage
+    UNCERTAIN = "uncertain"  # in flight when the bot stopped: reported, never re-sent
+    CANCELLED = "cancelled"  # withdrawn before sending: a cancelled post, a forgotten customer
 
 
 class OutboxRepository:
@@ -50,7 +59,9 @@ class OutboxRepository:
         """
         result = await self._session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.dedup_key == dedup_key, OutboxMessage.status == PENDING)
+            .where(
+                OutboxMessage.dedup_key == dedup_key, OutboxMessage.status == OutboxStatus.PENDING
+            )
             .values(payload=payload)
         )
         return bool(getattr(result, "rowcount", 0))
@@ -66,7 +77,7 @@ class OutboxRepository:
         """
         query = (
             select(OutboxMessage)
-            .where(OutboxMessage.status == PENDING, OutboxMessage.not_before <= now)
+            .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.not_before <= now)
             .order_by(OutboxMessage.not_before, OutboxMessage.id)
             .limit(limit)
         )
@@ -74,7 +85,7 @@ class OutboxRepository:
             query = query.with_for_update(skip_locked=True)
         rows = (await self._session.scalars(query)).all()
         for row in rows:
-            row.status = SENDING
+            row.status = OutboxStatus.SENDING
             row.claimed_at = now
             row.attempts += 1
         await self._session.flush()
@@ -82,10 +93,12 @@ class OutboxRepository:
 
     async def next_due_at(self) -> datetime | None:
         return await self._session.scalar(
-            select(func.min(OutboxMessage.not_before)).where(OutboxMessage.status == PENDING)
+            select(func.min(OutboxMessage.not_before)).where(
+                OutboxMessage.status == OutboxStatus.PENDING
+            )
         )
 
-    async def mark(self, outbox_id: int, status: str, **values: Any) -> None:
+    async def mark(self, outbox_id: int, status: OutboxStatus, **values: Any) -> None:
         await self._session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == outbox_id)
@@ -94,7 +107,9 @@ class OutboxRepository:
 
     async def in_flight(self) -> Sequence[OutboxMessage]:
         rows = await self._session.scalars(
-            select(OutboxMessage).where(OutboxMessage.status == SENDING).order_by(OutboxMessage.id)
+            select(OutboxMessage)
+            .where(OutboxMessage.status == OutboxStatus.SENDING)
+            .order_by(OutboxMessage.id)
         )
         return rows.all()
 

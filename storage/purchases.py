@@ -126,23 +126,6 @@ class PurchaseRepository:
         query = _with_names().order_by(Purchase.purchased_at, Purchase.id)
         return [PurchaseRow(*row) for row in (await self._session.execute(query)).all()]
 
-    async def exists_exact(
-        self, *, customer_id: int, service_id: int | None, amount: int, purchased_at: datetime
-    ) -> bool:
-        found = await self._session.scalar(
-            select(Purchase.id)
-            .where(
-                Purchase.customer_id == customer_id,
-                Purchase.service_id.is_(None)
-                if service_id is None
-                else Purchase.service_id == service_id,
-                Purchase.amount == amount,
-                Purchase.purchased_at == purchased_at,
-            )
-            .limit(1)
-        )
-        return found is not None
-
     async def logged_since(
         self, *, customer_id: int, service_id: int | None, since: datetime
     ) -> Sequence[Purchase]:

@@ -19,6 +19,7 @@ from storage.models import (
     Rating,
     Service,
 )
+from storage.outbox import OutboxStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +132,7 @@ class RetentionRepository:
         rows = await self._session.scalars(
             select(OutboxMessage).where(
                 OutboxMessage.kind == kind,
-                OutboxMessage.status == "sent",
+                OutboxMessage.status == OutboxStatus.SENT,
                 OutboxMessage.reaction.is_(None),
                 OutboxMessage.sent_at <= sent_before,
             )

@@ -19,13 +19,14 @@ from services.bookings import AlreadyBooked, BookingService, SlotTaken
 from services.catalogue import CatalogueService
 from services.errors import InputError
 from services.outbox import Outgoing, enqueue
+from services.outbox_payloads import Text
+from services.slot_time import slot_minutes
 from storage.database import Database
 from storage.errors import CellsTaken
 from storage.models import Booking, BookingCell, OutboxMessage, Purchase
 from tests.conftest import FakeClock, RunningBot, register
 from tests.fakes.telegram import TelegramUser
 from ui.callbacks import BookSlot
-from ui.messages.bookings import epoch_minutes
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 THURSDAY = date(2026, 11, 26)  # the clock starts on Wednesday 2026-11-25, 12:00 in Moscow
@@ -254,7 +255,7 @@ async def test_unregistered_people_are_sent_to_start(shop: RunningBot) -> None:
     update = shop.fake.callback(
         99,
         stranger.messages[-1],
-        BookSlot(service_id=1, at=epoch_minutes(local(THURSDAY, 10))).pack(),
+        BookSlot(service_id=1, at=slot_minutes(local(THURSDAY, 10))).pack(),
     )
     await shop.fake.wait_for(
         lambda c: (
@@ -343,10 +344,10 @@ async def test_reminder_cancel_frees_the_time(shop: RunningBot) -> None:
 async def test_a_booking_from_a_reminder_records_the_reaction(shop: RunningBot) -> None:
     now = shop.clock.now
     async with shop.db.transaction() as repos:
-        ref = await enqueue(repos, Outgoing("test:1", "text", 42, 1, now, {"text": "hi"}), now)
+        ref = await enqueue(repos, Outgoing("test:1", 42, 1, now, Text("hi")), now)
     assert ref is not None
     anna = shop.user(42, first_name="Anna")
-    at = epoch_minutes(local(THURSDAY, 10))
+    at = slot_minutes(local(THURSDAY, 10))
     update = shop.fake.callback(
         42, anna.messages[-1], BookSlot(service_id=1, at=at, ref=ref).pack()
     )

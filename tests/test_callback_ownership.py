@@ -17,6 +17,8 @@ from sqlalchemy import func, select
 import ui.callbacks as callbacks_module
 from services.bookings import BookingService
 from services.outbox import Outgoing, enqueue
+from services.outbox_payloads import Rebook
+from services.slot_time import slot_minutes
 from storage.models import (
     Booking,
     BookingCell,
@@ -41,7 +43,6 @@ from ui.callbacks import (
     RebookDecline,
     ResumeOffers,
 )
-from ui.messages.bookings import epoch_minutes
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 THURSDAY = date(2026, 11, 26)
@@ -49,7 +50,7 @@ VICTIM, ATTACKER, STRANGER = 42, 43, 99
 
 
 def at(day: date, hour: int) -> int:
-    return epoch_minutes(datetime.combine(day, time(hour), tzinfo=MOSCOW).astimezone(UTC))
+    return slot_minutes(datetime.combine(day, time(hour), tzinfo=MOSCOW).astimezone(UTC))
 
 
 # The victim's ids a forged button names (filled in by the fixture).
@@ -120,8 +121,8 @@ async def shop(app: RunningBot) -> tuple[RunningBot, Ids]:
         now=now,
     )
     async with app.db.transaction() as repos:
-        payload = {"name": "Anna", "service_id": 1, "service": "Gel manicure", "slots": []}
-        ref = await enqueue(repos, Outgoing("rebook:1:1:x", "rebook", VICTIM, 1, now, payload), now)
+        payload = Rebook(name="Anna", service_id=1, service="Gel manicure", slots=())
+        ref = await enqueue(repos, Outgoing("rebook:1:1:x", VICTIM, 1, now, payload), now)
     assert ref is not None
     # Let the queued thank-you and reminder go out first: the test counts the victim's messages.
     await app.dp["delivery"].run_once(now)

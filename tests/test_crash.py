@@ -25,7 +25,7 @@ from sqlalchemy import insert, select
 from scheduler.delivery import DEFAULT_CONCURRENCY
 from storage.database import Database
 from storage.models import OutboxMessage
-from storage.outbox import PENDING, SENDING, SENT, UNCERTAIN
+from storage.outbox import OutboxStatus
 from tests.conftest import _async_url
 from tests.fakes.telegram import BOT_TOKEN, Call, FakeTelegram
 
@@ -53,7 +53,7 @@ async def prefill(db: Database) -> None:
             "kind": "text",
             "chat_id": FIRST_CHAT + n,
             "payload": json.dumps({"text": f"message {n}"}),
-            "status": PENDING,
+            "status": OutboxStatus.PENDING,
             "attempts": 0,
             "not_before": past,
             "created_at": past,
@@ -146,7 +146,7 @@ async def test_kill_9_while_sending_then_restart(fake: FakeTelegram, tmp_path: P
         os.kill(first.pid, signal.SIGKILL)
         await first.wait()
         at_crash = await statuses(db)
-        in_flight = {i for i, s in at_crash.items() if s == SENDING}
+        in_flight = {i for i, s in at_crash.items() if s == OutboxStatus.SENDING}
 
         second = await start_bot(fake, url, second_log)
         processes.append(second)
@@ -154,7 +154,7 @@ async def test_kill_9_while_sending_then_restart(fake: FakeTelegram, tmp_path: P
         async def drained() -> bool:
             async with db.reading() as repos:
                 counts = await repos.outbox.count_by_status()
-            return not {PENDING, SENDING} & set(counts)
+            return not {OutboxStatus.PENDING, OutboxStatus.SENDING} & set(counts)
 
         await wait_for(drained, "draining the outbox", 60, second_log, every=0.1)
         await stop(second, signal.SIGTERM)
@@ -169,9 +169,9 @@ async def test_kill_9_while_sending_then_restart(fake: FakeTelegram, tmp_path: P
 
     received = Counter(c.chat_id for c in fake.calls_of("sendMessage") if c.ok)
     assert max(received.values()) == 1, "a chat received two messages"
-    assert set(final.values()) <= {SENT, UNCERTAIN}
-    sent = {i for i, s in final.items() if s == SENT}
-    uncertain = {i for i, s in final.items() if s == UNCERTAIN}
+    assert set(final.values()) <= {OutboxStatus.SENT, OutboxStatus.UNCERTAIN}
+    sent = {i for i, s in final.items() if s == OutboxStatus.SENT}
+    uncertain = {i for i, s in final.items() if s == OutboxStatus.UNCERTAIN}
     assert len(sent) + len(uncertain) == ROWS
     assert all(received[chats[i]] == 1 for i in sent), "a row marked sent never reached Telegram"
     # Uncertain are exactly the rows that were in flight when the process died …

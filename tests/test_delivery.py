@@ -8,8 +8,9 @@ import logging
 import socket
 from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from aiogram import Bot
@@ -17,11 +18,13 @@ from aiogram.client.telegram import TelegramAPIServer
 from sqlalchemy import text
 
 from scheduler.delivery import DeliveryWorker
+from services import outbox_payloads
 from services.outbox import Outgoing, enqueue
+from services.outbox_payloads import Payload, Photo, Text
 from services.ratelimit import RateLimiter
 from storage.database import Database
 from storage.models import Customer, OutboxMessage
-from storage.outbox import BLOCKED, FAILED, PENDING, SENT, UNCERTAIN
+from storage.outbox import OutboxStatus
 from tests.conftest import FakeClock, Monotonic, RunningBot, eventually, make_settings
 from tests.fakes.telegram import BOT_TOKEN, Call, FakeTelegram, LocalAiohttpSession
 from ui import render as render_module
@@ -66,8 +69,7 @@ async def queue(
     chat_id: int,
     *,
     customer_id: int | None = None,
-    kind: str = "text",
-    payload: dict[str, Any] | None = None,
+    payload: Payload | None = None,
     delay: timedelta = timedelta(0),
 ) -> int | None:
     async with db.transaction() as repos:
@@ -75,11 +77,10 @@ async def queue(
             repos,
             Outgoing(
                 key,
-                kind,
                 chat_id,
                 customer_id,
                 clock() + delay,
-                payload if payload is not None else {"text": f"hello {key}"},
+                payload if payload is not None else Text(f"hello {key}"),
             ),
             clock(),
         )
@@ -111,16 +112,30 @@ def delivered(fake: FakeTelegram, chat_id: int | None = None) -> list[Call]:
     return [c for c in sends(fake, chat_id) if c.ok]
 
 
+@dataclass(frozen=True, slots=True)
+class Language(Payload):
+    """A kind whose text is the language it was rendered in (registered by `echo_language`)."""
+
+    kind: ClassVar[str] = "test-language"
+
+
+@dataclass(frozen=True, slots=True)
+class Unregistered(Payload):
+    """A kind no renderer knows (a row left by a newer or older version)."""
+
+    kind: ClassVar[str] = "no-such-kind"
+
+
 @pytest.fixture
 def echo_language() -> Iterator[None]:
-    """A kind whose text is the language it was rendered in."""
-
-    def language(payload: dict[str, Any], context: RenderContext) -> Rendered:
+    def language(payload: Language, context: RenderContext) -> Rendered:
         return Rendered(text=f"lang={context.language} cur={context.currency}")
 
-    render_module.RENDERERS["test-language"] = language
+    outbox_payloads.KINDS[Language.kind] = Language
+    render_module.RENDERERS[Language] = language
     yield
-    del render_module.RENDERERS["test-language"]
+    del render_module.RENDERERS[Language]
+    del outbox_payloads.KINDS[Language.kind]
 
 
 # --------------------------------------------------------------------------- the happy path
@@ -131,9 +146,9 @@ async def test_due_rows_are_sent_once_in_the_readers_language(
 ) -> None:
     anna = await add_customer(db, clock, 501, language="en-US")
     boris = await add_customer(db, clock, 502, language="ru")
-    first = await queue(db, clock, "a", 501, customer_id=anna, kind="test-language")
-    await queue(db, clock, "b", 502, customer_id=boris, kind="test-language")
-    await queue(db, clock, "c", 503, kind="test-language")  # nobody we know: the default
+    first = await queue(db, clock, "a", 501, customer_id=anna, payload=Language())
+    await queue(db, clock, "b", 502, customer_id=boris, payload=Language())
+    await queue(db, clock, "c", 503, payload=Language())  # nobody we know: the default
     worker = make_worker(fake, db, clock)
     try:
         report = await worker.run_once(clock())
@@ -151,7 +166,7 @@ async def test_due_rows_are_sent_once_in_the_readers_language(
     }
     assert first is not None
     sent = await row(db, first)
-    assert sent.status == SENT
+    assert sent.status == OutboxStatus.SENT
     assert sent.sent_at == clock()
     assert sent.telegram_message_id == delivered(fake, 501)[0].result["message_id"]
 
@@ -189,13 +204,13 @@ async def test_not_before_is_respected(fake: FakeTelegram, db: Database, clock: 
         assert (await worker.run_once(clock())).sent == 1
     finally:
         await worker_bot_close(worker)
-    assert (await row(db, later)).status == SENT
+    assert (await row(db, later)).status == OutboxStatus.SENT
 
 
 async def test_a_photo_kind_goes_out_with_send_photo(
     fake: FakeTelegram, db: Database, clock: FakeClock
 ) -> None:
-    await queue(db, clock, "promo", 900, kind="photo", payload={"photo": "AgAD1", "text": "-15%"})
+    await queue(db, clock, "promo", 900, payload=Photo("AgAD1", "-15%"))
     worker = make_worker(fake, db, clock)
     try:
         await worker.run_once(clock())
@@ -222,7 +237,7 @@ async def test_429_pauses_everything_and_the_row_is_delivered_once_after_retry_a
         report = await worker.run_once(clock())
         assert report.retried == 1
         waiting = await row(db, outbox_id)
-        assert waiting.status == PENDING
+        assert waiting.status == OutboxStatus.PENDING
         assert waiting.not_before == clock() + timedelta(seconds=7)
         assert waiting.attempts == 0  # a 429 is Telegram's pacing, not the message's fault
         assert limiter.global_delay() == pytest.approx(7)  # every chat waits, not only this one
@@ -238,7 +253,7 @@ async def test_429_pauses_everything_and_the_row_is_delivered_once_after_retry_a
     # The limiter slept out the pause before letting anything out.
     assert mono.now >= 1007
     assert [c.status for c in sends(fake, 1001)] == [429, 200]
-    assert (await row(db, outbox_id)).status == SENT
+    assert (await row(db, outbox_id)).status == OutboxStatus.SENT
 
 
 async def test_403_marks_the_customer_unreachable_and_is_never_retried(
@@ -252,7 +267,7 @@ async def test_403_marks_the_customer_unreachable_and_is_never_retried(
     try:
         report = await worker.run_once(clock())
         assert report.blocked == 1
-        assert (await row(db, first)).status == BLOCKED
+        assert (await row(db, first)).status == OutboxStatus.BLOCKED
         assert "blocked" in ((await row(db, first)).last_error or "")
         assert (await customer(db, vera)).blocked_at == clock()
 
@@ -262,7 +277,7 @@ async def test_403_marks_the_customer_unreachable_and_is_never_retried(
         assert second is not None
         report = await worker.run_once(clock())
         assert (report.claimed, report.blocked, report.sent) == (1, 1, 0)
-        assert (await row(db, second)).status == BLOCKED
+        assert (await row(db, second)).status == OutboxStatus.BLOCKED
         clock.advance(days=30)
         assert (await worker.run_once(clock())).claimed == 0
     finally:
@@ -284,14 +299,14 @@ async def test_400_fails_the_row_with_the_error(
     finally:
         await worker_bot_close(worker)
     failed = await row(db, outbox_id)
-    assert failed.status == FAILED
+    assert failed.status == OutboxStatus.FAILED
     assert "chat not found" in (failed.last_error or "")
 
 
 async def test_an_unknown_kind_fails_without_a_send(
     fake: FakeTelegram, db: Database, clock: FakeClock
 ) -> None:
-    outbox_id = await queue(db, clock, "odd", 1250, kind="no-such-kind")
+    outbox_id = await queue(db, clock, "odd", 1250, payload=Unregistered())
     assert outbox_id is not None
     worker = make_worker(fake, db, clock)
     try:
@@ -322,7 +337,7 @@ async def test_5xx_is_retried_with_growing_backoff_then_delivered(
     finally:
         await worker_bot_close(worker)
     done = await row(db, outbox_id)
-    assert (done.status, done.attempts) == (SENT, 3)
+    assert (done.status, done.attempts) == (OutboxStatus.SENT, 3)
     assert len(delivered(fake, 1300)) == 1
 
 
@@ -344,7 +359,7 @@ async def test_5xx_gives_up_only_when_the_row_is_older_than_give_up_after(
     finally:
         await worker_bot_close(worker)
     failed = await row(db, outbox_id)
-    assert (failed.status, failed.attempts) == (FAILED, 4)
+    assert (failed.status, failed.attempts) == (OutboxStatus.FAILED, 4)
     assert "Internal Server Error" in (failed.last_error or "")
 
 
@@ -367,7 +382,7 @@ async def test_network_errors_are_retried_with_backoff(
     finally:
         await offline.session.close()
     waiting = await row(db, outbox_id)
-    assert waiting.status == PENDING
+    assert waiting.status == OutboxStatus.PENDING
     assert waiting.not_before == clock() + timedelta(seconds=30)
     assert "NetworkError" in (waiting.last_error or "")
 
@@ -402,9 +417,7 @@ async def test_no_more_rows_in_flight_than_the_concurrency(
     fake.register("sendMessage", slow_send)
     async with db.transaction() as repos:
         for n in range(40):
-            await enqueue(
-                repos, Outgoing(f"k{n}", "text", 2000 + n, None, clock(), {"text": "hi"}), clock()
-            )
+            await enqueue(repos, Outgoing(f"k{n}", 2000 + n, None, clock(), Text("hi")), clock())
     worker = make_worker(fake, db, clock, concurrency=4)
     try:
         report = await worker.run_once(clock())
@@ -429,7 +442,7 @@ async def test_two_workers_never_send_the_same_row(
     """On PostgreSQL claims use SKIP LOCKED; on SQLite BEGIN IMMEDIATE serialises them."""
     async with db.transaction() as repos:
         for n in range(300):
-            message = Outgoing(f"bulk:{n}", "text", 10_000 + n, None, clock(), {"text": "promo"})
+            message = Outgoing(f"bulk:{n}", 10_000 + n, None, clock(), Text("promo"))
             await enqueue(repos, message, clock())
     other_db = await second_engine(db)  # a second process would have its own engine
     first = make_worker(fake, db, clock, concurrency=6, batch=10)
@@ -447,7 +460,7 @@ async def test_two_workers_never_send_the_same_row(
     assert reports[0].sent > 0
     assert reports[1].sent > 0
     async with db.reading() as repos:
-        assert await repos.outbox.count_by_status() == {SENT: 300}
+        assert await repos.outbox.count_by_status() == {OutboxStatus.SENT: 300}
 
 
 # --------------------------------------------------------------------------- crash recovery
@@ -470,7 +483,7 @@ async def test_recover_marks_rows_left_sending_as_uncertain_and_logs_them(
     assert report.sent == 1  # only the row that was never claimed
     async with db.reading() as repos:
         statuses = await repos.outbox.count_by_status()
-    assert statuses == {UNCERTAIN: 2, SENT: 1}
+    assert statuses == {OutboxStatus.UNCERTAIN: 2, OutboxStatus.SENT: 1}
 
 
 # --------------------------------------------------------------------------- through the bot
@@ -489,9 +502,9 @@ async def test_the_running_bot_delivers_what_is_queued_and_honours_retry_after(
     assert outbox_id is not None
     worker.notify()
     await eventually(lambda: app.fake.too_many_requests == 1)
-    await eventually(lambda: _has_status(app, outbox_id, PENDING))
+    await eventually(lambda: _has_status(app, outbox_id, OutboxStatus.PENDING))
     app.clock.advance(seconds=1)
-    await eventually(lambda: _has_status(app, outbox_id, SENT))
+    await eventually(lambda: _has_status(app, outbox_id, OutboxStatus.SENT))
     refused, accepted = sends(app.fake, 4000)
     assert refused.status == 429
     assert accepted.ok
@@ -517,7 +530,7 @@ async def test_a_user_who_blocks_the_bot_gets_nothing_until_they_unblock_it(
     muted = await queue(app.db, app.clock, "muted", 4100, customer_id=gala_id)
     assert muted is not None
     worker.notify()
-    await eventually(lambda: _has_status(app, muted, BLOCKED))
+    await eventually(lambda: _has_status(app, muted, OutboxStatus.BLOCKED))
     assert sends(app.fake, 4100) == []  # settled without asking Telegram
 
     gala.unblock_bot()
@@ -525,7 +538,7 @@ async def test_a_user_who_blocks_the_bot_gets_nothing_until_they_unblock_it(
     heard = await queue(app.db, app.clock, "heard", 4100, customer_id=gala_id)
     assert heard is not None
     worker.notify()
-    await eventually(lambda: _has_status(app, heard, SENT))
+    await eventually(lambda: _has_status(app, heard, OutboxStatus.SENT))
     assert [c.text for c in delivered(app.fake, 4100)] == ["hello heard"]
 
 

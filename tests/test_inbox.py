@@ -18,6 +18,7 @@ from bot.app import create_bot, create_dispatcher
 from services.customers import TelegramPerson
 from services.inbox import InboxService, Incoming
 from services.outbox import Outgoing, enqueue
+from services.outbox_payloads import Winback
 from services.ratelimit import RateLimiter
 from storage.database import Database
 from storage.models import InboxMessage, OutboxMessage
@@ -66,10 +67,18 @@ async def send_winback(shop: RunningBot, person: TelegramUser, name: str) -> JSO
         customer = await repos.customers.by_telegram_id(person.id)
         assert customer is not None
         key = f"winback:{customer.id}:test"
-        message = Outgoing(key, "winback", person.id, customer.id, shop.clock.now, {"name": name})
+        message = Outgoing(key, person.id, customer.id, shop.clock.now, Winback(name))
         await enqueue(repos, message, shop.clock.now)
     shop.dp["delivery"].notify()
     await wait_until(lambda: len(person.messages) > before)
+    # The worker marks the row sent just after Telegram's answer: a reply quicker than that
+    # would find no message to answer (a race seen under load, not a behaviour).
+    for _ in range(750):
+        async with shop.db.reading() as repos:
+            row = await repos.outbox.by_key(key)
+        if row is not None and row.sent_at is not None:
+            break
+        await asyncio.sleep(0.02)
     return person.messages[-1]
 
 

@@ -10,10 +10,11 @@ from sqlalchemy import select
 
 from scheduler.delivery import DEFAULT_MAX_BACKOFF, DeliveryWorker
 from services.outbox import Outgoing, enqueue
+from services.outbox_payloads import Text
 from services.ratelimit import RateLimiter
 from storage.database import Database
 from storage.models import OutboxMessage
-from storage.outbox import FAILED, PENDING, SENT
+from storage.outbox import OutboxStatus
 from tests.conftest import FakeClock, RunningBot, eventually, make_settings, use_limiter
 from tests.fakes.telegram import Call, FakeTelegram
 from ui.i18n import create_i18n
@@ -37,7 +38,7 @@ def make_worker(fake: FakeTelegram, db: Database, clock: FakeClock) -> DeliveryW
 
 async def queue(db: Database, clock: FakeClock, key: str, chat_id: int) -> int:
     async with db.transaction() as repos:
-        message = Outgoing(key, "text", chat_id, None, clock(), {"text": f"hello {key}"})
+        message = Outgoing(key, chat_id, None, clock(), Text(f"hello {key}"))
         outbox_id = await enqueue(repos, message, clock())
     assert outbox_id is not None
     return outbox_id
@@ -75,7 +76,7 @@ async def test_an_outage_longer_than_five_attempts_delays_the_row_and_never_fail
             report = await worker.run_once(clock())
             assert report.retried == 1, report
             [row] = await rows(db)
-            assert row.status == PENDING  # never left in `sending`
+            assert row.status == OutboxStatus.PENDING  # never left in `sending`
             assert row.not_before - clock() <= DEFAULT_MAX_BACKOFF  # the backoff is capped
             clock.advance(minutes=5)
         fake.outage_off()
@@ -83,7 +84,7 @@ async def test_an_outage_longer_than_five_attempts_delays_the_row_and_never_fail
     finally:
         await close(worker)
     [row] = await rows(db)
-    assert (row.id, row.status, row.attempts) == (outbox_id, SENT, 13)
+    assert (row.id, row.status, row.attempts) == (outbox_id, OutboxStatus.SENT, 13)
     assert len([c for c in fake.calls_of("sendMessage") if c.ok]) == 1
 
 
@@ -96,7 +97,7 @@ async def test_a_dropped_connection_puts_the_row_back_not_in_sending(
     try:
         assert (await worker.run_once(clock())).retried == 1
         [row] = await rows(db)
-        assert row.status == PENDING
+        assert row.status == OutboxStatus.PENDING
         assert "NetworkError" in (row.last_error or "")
         clock.advance(minutes=1)
         assert (await worker.run_once(clock())).sent == 1
@@ -108,7 +109,7 @@ async def test_a_definite_refusal_still_fails_at_once(
     fake: FakeTelegram, db: Database, clock: FakeClock
 ) -> None:
     async with db.transaction() as repos:
-        message = Outgoing("long", "text", 3200, None, clock(), {"text": "x" * 5000})
+        message = Outgoing("long", 3200, None, clock(), Text("x" * 5000))
         await enqueue(repos, message, clock())
     worker = make_worker(fake, db, clock)
     try:
@@ -116,7 +117,7 @@ async def test_a_definite_refusal_still_fails_at_once(
     finally:
         await close(worker)
     [row] = await rows(db)
-    assert row.status == FAILED
+    assert row.status == OutboxStatus.FAILED
     assert "message is too long" in (row.last_error or "")
 
 
@@ -151,7 +152,9 @@ async def test_a_502_outage_during_a_50_customer_promo_delays_it_and_delivers_ea
 
     async def all_tried_and_waiting() -> bool:
         promo = [r for r in await rows(app.db) if r.kind == "promo"]
-        return len(promo) == 50 and all(r.status == PENDING and r.attempts >= 1 for r in promo)
+        return len(promo) == 50 and all(
+            r.status == OutboxStatus.PENDING and r.attempts >= 1 for r in promo
+        )
 
     await eventually(all_tried_and_waiting, 20, "every promo row tried and put back")
     fake.outage_off()
@@ -160,7 +163,7 @@ async def test_a_502_outage_during_a_50_customer_promo_delays_it_and_delivers_ea
 
     async def all_sent() -> bool:
         promo = [r for r in await rows(app.db) if r.kind == "promo"]
-        return all(r.status == SENT for r in promo)
+        return all(r.status == OutboxStatus.SENT for r in promo)
 
     await eventually(all_sent, 20, "every promo row sent after the outage")
     delivered = [
@@ -170,7 +173,7 @@ async def test_a_502_outage_during_a_50_customer_promo_delays_it_and_delivers_ea
     ]
     assert sorted(delivered) == [70_000 + n for n in range(50)]  # each exactly once
     statuses = {r.status for r in await rows(app.db) if r.kind == "promo"}
-    assert statuses == {SENT}  # none uncertain, none failed
+    assert statuses == {OutboxStatus.SENT}  # none uncertain, none failed
 
 
 # --------------------------------------------------------------------------- replies

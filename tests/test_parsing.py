@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -11,10 +12,15 @@ from services.money import format_money
 from services.parsing import (
     Birthday,
     parse_birthday,
+    parse_clock,
     parse_date,
+    parse_day,
+    parse_local_moment,
     parse_money,
     parse_optional_days,
     parse_phone,
+    parse_time_range,
+    parse_weekday,
     split_name_and_phone,
     split_sale_command,
 )
@@ -341,3 +347,79 @@ def test_an_impossible_day_in_the_line_is_refused_when_read() -> None:
     with pytest.raises(InputError) as error:
         parse_date(cmd.day, today=TODAY)
     assert error.value.code == "error-date-impossible"
+
+
+# --- the day and time family: one set of day formats for every reader ----------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "day"),
+    [
+        ("2026-12-31", date(2026, 12, 31)),
+        ("31.12.2026", date(2026, 12, 31)),
+        ("31/12/2026", date(2026, 12, 31)),
+        ("31.12", date(2026, 12, 31)),  # this year, although it is still to come
+        ("05.03", date(2026, 3, 5)),
+        ("Сегодня", TODAY),
+        ("завтра", date(2026, 11, 26)),
+        ("tomorrow", date(2026, 11, 26)),
+        ("вчера", date(2026, 11, 24)),
+    ],
+)
+def test_any_calendar_day(typed: str, day: date) -> None:
+    assert parse_day(typed, today=TODAY) == day
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        ("31.02.2026", "error-date-impossible"),
+        ("someday", "error-date-format"),
+        ("", "error-date-format"),
+    ],
+)
+def test_days_that_are_no_days(typed: str, code: str) -> None:
+    with pytest.raises(InputError) as raised:
+        parse_day(typed, today=TODAY)
+    assert raised.value.code == code
+
+
+def test_a_past_day_reads_the_same_formats_but_never_the_future() -> None:
+    assert parse_date("05.03", today=TODAY) == parse_day("05/03", today=TODAY) == date(2026, 3, 5)
+    with pytest.raises(InputError) as raised:
+        parse_date("31.12.2026", today=TODAY)
+    assert raised.value.code == "error-date-future"
+
+
+def test_clocks_and_ranges() -> None:
+    assert [parse_clock(t) for t in ("9", "09:30", "9.30", " 23:59 ")] == [
+        time(9), time(9, 30), time(9, 30), time(23, 59)
+    ]  # fmt: skip
+    for bad in ("24", "10:60", "ten", "10:5", ""):
+        with pytest.raises(InputError) as raised:
+            parse_clock(bad, error="error-x")
+        assert raised.value.code == "error-x"
+    assert parse_time_range("9 – 21:30", error="e") == (time(9), time(21, 30))
+    cases = [("21-9", "order"), ("9", "format"), ("25-26", "clock"), ("9-" + "1" * 300, "format")]
+    for typed, code in cases:
+        with pytest.raises(InputError) as raised:
+            parse_time_range(typed, error="format", order_error="order", clock_error="clock")
+        assert raised.value.code == code
+
+
+def test_weekdays_on_their_own() -> None:
+    words = ("пн", "Понедельник", "mon", "mo", "ср.", "среду", "вс", "su")
+    assert [parse_weekday(w) for w in words] == [0, 0, 0, 0, 2, 2, 6, 6]
+    with pytest.raises(InputError):
+        parse_weekday("someday")
+
+
+def test_a_local_moment() -> None:
+    zone = ZoneInfo("Europe/Moscow")
+    expected = datetime(2026, 12, 1, 18, 30, tzinfo=zone)
+    for typed in ("2026-12-01 18:30", " 01.12.2026   18:30 ", "1.12.2026 18:30"):
+        assert parse_local_moment(typed, zone=zone, error="e") == expected
+    for bad in ("01.12 18:30", "2026-12-01", "2026-12-01 18", "31.02.2026 10:00", "soon"):
+        with pytest.raises(InputError) as raised:
+            parse_local_moment(bad, zone=zone, error="e")
+        assert raised.value.code == "e"

@@ -10,6 +10,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from services.charts import revenue_chart
+from services.outbox_payloads import ReferralBonus, ReferralFriend
 from tests.conftest import OWNER_ID, RunningBot, register
 from ui.formatting import money_tick
 from ui.i18n import LOCALES, Texts, create_i18n, tr_in
@@ -59,9 +60,9 @@ def test_names_appear_exactly_as_given(name: str) -> None:
 )
 def test_referral_messages_name_the_person_and_count_the_points(points: int, word: str) -> None:
     context = RenderContext(create_i18n("ru"), "ru", 1, "RUB", ZoneInfo("Europe/Moscow"))
-    bonus = referral_bonus({"friend": "Дарья", "points": points, "balance": 900}, context).text
+    bonus = referral_bonus(ReferralBonus(points, 900, friend="Дарья"), context).text
     assert bonus == (f"Первая покупка по вашей ссылке: Дарья. +{points} {word}! Ваш баланс: 900.")
-    thanks = referral_friend({"referrer": "Анна", "points": points}, context).text
+    thanks = referral_friend(ReferralFriend(points, 0, referrer="Анна"), context).text
     assert f"{points} {word}. Кому: Анна." in thanks
     assert not re.search(r"\b(он|она) получил", thanks)
 

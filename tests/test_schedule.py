@@ -10,6 +10,7 @@ import pytest
 from services.bookings import BookingService
 from services.catalogue import CatalogueService
 from services.errors import InputError
+from services.parsing import parse_weekday
 from services.schedule import (
     HOURS_KEY,
     ScheduleService,
@@ -18,7 +19,6 @@ from services.schedule import (
     local_bounds,
     nearest_slots,
     parse_day_hours,
-    parse_weekday,
 )
 from storage.database import Database
 from tests.conftest import FakeClock, RunningBot

@@ -12,6 +12,7 @@ import pytest
 
 from scheduler.delivery import DeliveryWorker
 from services.outbox import Outgoing, enqueue
+from services.outbox_payloads import Text
 from services.ratelimit import RateLimiter
 from storage.database import Database
 from tests.conftest import (
@@ -81,7 +82,7 @@ async def test_an_outbox_send_takes_one_grant_not_two(
     )
     async with sqlite_db.transaction() as repos:
         for n in range(3):
-            message = Outgoing(f"one:{n}", "text", 700 + n, None, clock(), {"text": f"hi {n}"})
+            message = Outgoing(f"one:{n}", 700 + n, None, clock(), Text(f"hi {n}"))
             await enqueue(repos, message, clock())
     try:
         assert (await worker.run_once(clock())).sent == 3

@@ -76,7 +76,7 @@ OWNER_PREFIX = "o-"
 
 
 class BookSlot(CallbackData, prefix="bk"):
-    """Book `service_id` at `at` (UTC, minutes since the epoch); `ref` is the outbox id or 0."""
+    """Book `service_id` at `at` (services/slot_time.py minutes); `ref` is the outbox id or 0."""
 
     service_id: int
     at: int
@@ -121,7 +121,7 @@ class BookDay(CallbackData, prefix="bkd"):
 
 
 class BookMove(CallbackData, prefix="bkm"):
-    """Move booking `booking_id` to `at` (UTC minutes since the epoch)."""
+    """Move booking `booking_id` to `at` (services/slot_time.py minutes)."""
 
     booking_id: int
     at: int

@@ -26,7 +26,7 @@ from aiogram.types import (
 from ui.i18n import tr
 
 TEXT_LIMIT = 4096
-CAPTION_LIMIT = 1024
+
 # Telegram answers "reply markup is too long" above about a hundred inline buttons; the
 # limit is not in the Bot API documentation, so stay below it with room to spare.
 BUTTONS_PER_MESSAGE = 90

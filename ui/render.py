@@ -1,17 +1,17 @@
 """Turning an outbox row (a kind and a JSON payload) into the Telegram message to send.
 
-Each feature keeps its renderers in `ui/messages/<feature>.py` as a `RENDERERS` dict; this
+The row's JSON becomes its payload object (services/outbox_payloads.py); each feature keeps its
+renderers in `ui/messages/<feature>.py` as a `RENDERERS` dict keyed by payload class, and this
 module only merges them. Rendering happens at send time, in the reader's language.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
+from services.outbox_payloads import Payload, UnknownKind, from_json
 from ui.messages import analytics, basic, bookings, growth, inbox, owner_notices, retention
-from ui.messages.base import RenderContext, Rendered, Renderer
+from ui.messages.base import RenderContext, Rendered, Renderers
 
-RENDERERS: dict[str, Renderer] = {
+RENDERERS: Renderers = {
     **basic.RENDERERS,
     **retention.RENDERERS,
     **growth.RENDERERS,
@@ -22,13 +22,14 @@ RENDERERS: dict[str, Renderer] = {
 }
 
 
-class UnknownKind(LookupError):
-    pass
-
-
-def render(kind: str, payload: dict[str, Any], context: RenderContext) -> Rendered:
+def render(payload: Payload, context: RenderContext) -> Rendered:
     try:
-        renderer = RENDERERS[kind]
+        renderer = RENDERERS[type(payload)]
     except KeyError:
-        raise UnknownKind(kind) from None
+        raise UnknownKind(payload.kind) from None
     return renderer(payload, context)
+
+
+def render_row(kind: str, payload: str, context: RenderContext) -> Rendered:
+    """An outbox row as stored; PayloadError when its JSON does not fit its kind."""
+    return render(from_json(kind, payload), context)

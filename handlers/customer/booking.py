@@ -27,14 +27,13 @@ from services.schedule import (
     local_bounds,
 )
 from services.shop import ShopProfile
+from services.slot_time import slot_minutes, slot_start
 from ui.callbacks import BookDay, BookingAction, BookMove, BookOther, BookSlot
 from ui.i18n import tr
 from ui.keyboards import BUTTON_TEXT
 from ui.messages.bookings import (
     booking_actions,
     day_label,
-    epoch_minutes,
-    from_minutes,
     own_booking,
     reminder_note,
     when_label,
@@ -43,7 +42,6 @@ from ui.messages.bookings import (
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-MAX_MINUTES = 10**8  # callback data can be forged: anything beyond ~2160 is not a slot
 
 
 def create_router() -> Router:
@@ -410,12 +408,15 @@ async def _offer_existing(message: Message, booking: BookingItem, settings: Sett
 
 def _slot_data(service_id: int, slot: datetime, ref: int, move: int) -> BookSlot | BookMove:
     if move:
-        return BookMove(booking_id=move, at=epoch_minutes(slot))
-    return BookSlot(service_id=service_id, at=epoch_minutes(slot), ref=ref)
+        return BookMove(booking_id=move, at=slot_minutes(slot))
+    return BookSlot(service_id=service_id, at=slot_minutes(slot), ref=ref)
 
 
 def _moment(minutes: int) -> datetime | None:
-    return from_minutes(minutes) if 0 < minutes < MAX_MINUTES else None
+    try:
+        return slot_start(minutes)
+    except ValueError:  # callback data can be forged
+        return None
 
 
 async def _active_service(catalogue: CatalogueService, service_id: int) -> ServiceItem:

@@ -18,13 +18,11 @@ from handlers.once import ONCE
 from services.bookings import BOOKED, BookingItem, BookingService
 from services.dto import SaleReceipt
 from services.errors import InputError
+from services.parsing import MAX_TYPED, parse_day, parse_weekday
 from services.schedule import (
-    MAX_TYPED,
     BlockItem,
     ScheduleService,
     Week,
-    parse_day,
-    parse_weekday,
 )
 from services.shop import ShopProfile
 from ui import formatting

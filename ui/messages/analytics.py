@@ -7,7 +7,6 @@ language in the CLI), so the chat and `python -m bot stats` print the same repor
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from services.analytics import (
     AbcReport,
@@ -20,24 +19,25 @@ from services.analytics import (
     StatsReport,
 )
 from services.money import format_money
+from services.outbox_payloads import Winback
 from services.prediction import ModelFit, TooLittleData
 from ui.formatting import format_number
 from ui.i18n import Texts
-from ui.messages.base import RenderContext, Rendered, Renderer
+from ui.messages.base import RenderContext, Rendered, Renderers, renderer
 from ui.words import source_name
 
 # Plain texts with t(key, ...), counts with t.plural(key, n), numbers in t.language's way.
 Translate = Texts
 
 
-def winback(payload: dict[str, Any], context: RenderContext) -> Rendered:
-    name = str(payload.get("name") or "").strip()
+def winback(payload: Winback, context: RenderContext) -> Rendered:
+    name = payload.name.strip()
     if name:
         return Rendered(text=context.t("winback-message", name=name))
     return Rendered(text=context.t("winback-message-anonymous"))
 
 
-RENDERERS: dict[str, Renderer] = {"winback": winback}
+RENDERERS: Renderers = dict([renderer(Winback, winback)])
 
 
 # --- small pieces -------------------------------------------------------------------------------

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
+from services.outbox_payloads import Payload
 from ui.i18n import tr_in
 
 
@@ -34,4 +35,14 @@ class RenderContext:
         return tr_in(self.i18n, self.language, key, **params)
 
 
-Renderer = Callable[[dict[str, Any], RenderContext], Rendered]
+P = TypeVar("P", bound=Payload)
+# As the registry holds them; `renderer()` checks that each takes its own payload class.
+Renderer = Callable[[Any, RenderContext], Rendered]
+Renderers = dict[type[Payload], Renderer]
+
+
+def renderer(
+    payload: type[P], render: Callable[[P, RenderContext], Rendered]
+) -> tuple[type[Payload], Renderer]:
+    """One registry entry: the payload class and the function that renders it."""
+    return payload, render

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from ui.messages.base import RenderContext, Rendered, Renderer
-
-
-def plain_text(payload: dict[str, Any], context: RenderContext) -> Rendered:
-    return Rendered(text=str(payload["text"]))
+from services.outbox_payloads import Photo, Text
+from ui.messages.base import RenderContext, Rendered, Renderers, renderer
 
 
-def photo(payload: dict[str, Any], context: RenderContext) -> Rendered:
-    """{"photo": a file_id or URL, "text": the caption}: a promo picture from the owner."""
-    return Rendered(text=str(payload.get("text", "")), photo=str(payload["photo"]))
+def plain_text(payload: Text, context: RenderContext) -> Rendered:
+    return Rendered(text=payload.text)
 
 
-RENDERERS: dict[str, Renderer] = {"text": plain_text, "photo": photo}
+def photo(payload: Photo, context: RenderContext) -> Rendered:
+    """A promo picture from the owner: a file_id or URL, and its caption."""
+    return Rendered(text=payload.text, photo=payload.photo)
+
+
+RENDERERS: Renderers = dict([renderer(Text, plain_text), renderer(Photo, photo)])

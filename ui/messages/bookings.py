@@ -4,27 +4,18 @@ a customer's own upcoming booking with move / cancel, and when the reminder will
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from services.outbox_payloads import BookingReminder
 from ui.callbacks import BookingAction
-from ui.messages.base import RenderContext, Rendered, Renderer
+from ui.messages.base import RenderContext, Rendered, Renderers, renderer
 
 Translate = Callable[[str], str]
 TranslateWith = Callable[..., str]  # a key and its placeholders, as `tr`
-
-
-def epoch_minutes(moment: datetime) -> int:
-    """A UTC moment as the minutes the booking buttons carry."""
-    return int(moment.timestamp()) // 60
-
-
-def from_minutes(minutes: int) -> datetime:
-    return datetime.fromtimestamp(minutes * 60, tz=UTC)
 
 
 def day_label(moment: datetime, zone: ZoneInfo, t: Translate) -> str:
@@ -79,15 +70,15 @@ def reminder_note(moment: datetime | None, zone: ZoneInfo, t: TranslateWith) -> 
     return " " + t("mybk-remind", day=day_label(moment, zone, t), time=f"{local:%H:%M}")
 
 
-def booking_reminder(payload: dict[str, Any], context: RenderContext) -> Rendered:
-    starts_at = datetime.fromisoformat(str(payload["starts_at"]))
+def booking_reminder(payload: BookingReminder, context: RenderContext) -> Rendered:
+    starts_at = payload.starts_at
     text = context.t(
         "bk-reminder",
-        service=payload["service"],
+        service=payload.service,
         when=when_label(starts_at, context.zone, context.t),
         time=f"{starts_at.astimezone(context.zone):%H:%M}",
     )
-    return Rendered(text=text, markup=booking_actions(int(payload["booking_id"]), context.t))
+    return Rendered(text=text, markup=booking_actions(payload.booking_id, context.t))
 
 
-RENDERERS: dict[str, Renderer] = {"booking_reminder": booking_reminder}
+RENDERERS: Renderers = dict([renderer(BookingReminder, booking_reminder)])

@@ -2,55 +2,56 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from services.outbox_payloads import ChannelPost, Promo, ReferralBonus, ReferralFriend
 from ui.i18n import trn_in
-from ui.messages.base import RenderContext, Rendered, Renderer
+from ui.messages.base import RenderContext, Rendered, Renderers, renderer
 
 
-def referral_bonus(payload: dict[str, Any], context: RenderContext) -> Rendered:
+def referral_bonus(payload: ReferralBonus, context: RenderContext) -> Rendered:
     return Rendered(
         text=trn_in(
             context.i18n,
             context.language,
             "rf-bonus",
-            int(payload["points"]),
-            friend=payload.get("friend") or "—",
-            balance=payload["balance"],
+            payload.points,
+            friend=payload.friend or "—",
+            balance=payload.balance,
         )
     )
 
 
-def referral_friend(payload: dict[str, Any], context: RenderContext) -> Rendered:
+def referral_friend(payload: ReferralFriend, context: RenderContext) -> Rendered:
     return Rendered(
         text=trn_in(
             context.i18n,
             context.language,
             "rf-friend",
-            int(payload["points"]),
-            referrer=payload.get("referrer") or "—",
+            payload.points,
+            referrer=payload.referrer or "—",
         )
     )
 
 
-def promo(payload: dict[str, Any], context: RenderContext) -> Rendered:
-    return Rendered(text=str(payload.get("text") or ""), photo=payload.get("photo"))
+def promo(payload: Promo, context: RenderContext) -> Rendered:
+    return Rendered(text=payload.text, photo=payload.photo)
 
 
-def channel_post(payload: dict[str, Any], context: RenderContext) -> Rendered:
+def channel_post(payload: ChannelPost, context: RenderContext) -> Rendered:
     markup = None
-    if payload.get("button_url"):
+    if payload.button_url:
         builder = InlineKeyboardBuilder()
-        builder.button(text=context.t("ch-button-start"), url=str(payload["button_url"]))
+        builder.button(text=context.t("ch-button-start"), url=payload.button_url)
         markup = builder.as_markup()
-    return Rendered(text=str(payload.get("text") or ""), photo=payload.get("photo"), markup=markup)
+    return Rendered(text=payload.text, photo=payload.photo, markup=markup)
 
 
-RENDERERS: dict[str, Renderer] = {
-    "promo": promo,
-    "channel_post": channel_post,
-    "referral_bonus": referral_bonus,
-    "referral_friend": referral_friend,
-}
+RENDERERS: Renderers = dict(
+    [
+        renderer(Promo, promo),
+        renderer(ChannelPost, channel_post),
+        renderer(ReferralBonus, referral_bonus),
+        renderer(ReferralFriend, referral_friend),
+    ]
+)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from services.outbox_payloads import OwnerBooking, OwnerLowRating, OwnerNewCustomer
 from ui.callbacks import BirthdayGrant
-from ui.messages.base import RenderContext, Rendered, Renderer
+from ui.messages.base import RenderContext, Rendered, Renderers, renderer
 from ui.messages.bookings import when_label
 from ui.words import source_name
 
@@ -20,61 +18,59 @@ _BOOKING_TEXTS = {
 }
 
 
-def new_customer(payload: dict[str, Any], context: RenderContext) -> Rendered:
+def new_customer(payload: OwnerNewCustomer, context: RenderContext) -> Rendered:
     """Who registered; when the birthday came too late for the rule, a button to give the gift."""
     text = context.t(
         "owner-new-customer",
-        customer=payload["customer"],
+        customer=payload.customer,
         # In words, as /sources shows it: «referral» was English in a Russian notice; no source
         # is "direct", as the /sources count takes it (storage/growth.py).
-        source=source_name(context.t, str(payload.get("source") or "direct")),
-        consent=context.t("yes" if payload.get("consent") else "no"),
+        source=source_name(context.t, payload.source or "direct"),
+        consent=context.t("yes" if payload.consent else "no"),
     )
-    if not payload.get("birthday_late"):
+    if not payload.birthday_late:
         return Rendered(text=text)
-    text += "\n" + context.t("kw-owner-birthday-late", birthday=payload["birthday"])
+    text += "\n" + context.t("kw-owner-birthday-late", birthday=payload.birthday)
     builder = InlineKeyboardBuilder()
     builder.button(
         text=context.t("kw-button-grant-gift"),
-        callback_data=BirthdayGrant(customer_id=int(payload["customer_id"])),
+        callback_data=BirthdayGrant(customer_id=payload.customer_id),
     )
     return Rendered(text=text, markup=builder.as_markup())
 
 
-def booking(payload: dict[str, Any], context: RenderContext) -> Rendered:
+def booking(payload: OwnerBooking, context: RenderContext) -> Rendered:
     """A booking made, moved, confirmed or cancelled; times in the shop's zone."""
     extra: dict[str, str] = {}
-    if payload.get("was"):
-        extra["was"] = _when(str(payload["was"]), context)
+    if payload.was:
+        extra["was"] = when_label(payload.was, context.zone, context.t)
     text = context.t(
-        _BOOKING_TEXTS[str(payload["action"])],
-        customer=payload["customer"],
-        service=payload["service"],
-        when=_when(str(payload["starts_at"]), context),
+        _BOOKING_TEXTS[payload.action],
+        customer=payload.customer,
+        service=payload.service,
+        when=when_label(payload.starts_at, context.zone, context.t),
         **extra,
     )
     return Rendered(text=text)
 
 
-def low_rating(payload: dict[str, Any], context: RenderContext) -> Rendered:
+def low_rating(payload: OwnerLowRating, context: RenderContext) -> Rendered:
     """A low rating: at once (their words are asked for), and again with their words."""
-    comment = payload.get("comment")
+    comment = payload.comment
     return Rendered(
         text=context.t(
             "rb-owner-low-rating",
-            stars=payload["stars"],
-            customer=payload["customer"],
+            stars=payload.stars,
+            customer=payload.customer,
             comment=comment if comment is not None else context.t("rb-owner-low-rating-waiting"),
         )
     )
 
 
-def _when(iso: str, context: RenderContext) -> str:
-    return when_label(datetime.fromisoformat(iso), context.zone, context.t)
-
-
-RENDERERS: dict[str, Renderer] = {
-    "owner_new_customer": new_customer,
-    "owner_booking": booking,
-    "owner_low_rating": low_rating,
-}
+RENDERERS: Renderers = dict(
+    [
+        renderer(OwnerNewCustomer, new_customer),
+        renderer(OwnerBooking, booking),
+        renderer(OwnerLowRating, low_rating),
+    ]
+)
