@@ -314,11 +314,14 @@ class AnalyticsQueries:
         ids, revenue, purchases = array("q"), array("q"), array("q")
         span = array("d")
         async for part in result.partitions(_MODEL_ROWS_BATCH):
-            for customer_id, total, count, days in part:
-                ids.append(int(customer_id))
-                revenue.append(_int(total))
-                purchases.append(_int(count))
-                span.append(float(days or 0.0))
+            if not part:
+                continue
+            customer_id, total, count, days = zip(*part, strict=True)
+            ids.extend(customer_id)
+            # SUM() is a Decimal on PostgreSQL; never NULL here (every group has a row)
+            revenue.extend(map(int, total))
+            purchases.extend(count)
+            span.extend(map(float, days))
         return CustomerTotals(ids, revenue, purchases, span)
 
     async def first_purchase_totals(
@@ -331,9 +334,18 @@ class AnalyticsQueries:
         if not bounds:
             return []
         firsts = self._firsts_by_probe(cutoff)
-        return await self._interval_totals(
-            bounds, firsts.c.purchased_at, firsts.c.amount, firsts.c.id, firsts
+        pieces = _pieces(bounds)
+        # One pass over the 100,000 first purchases, each put in its interval by a CASE (a
+        # range join would read the materialised rows once per interval).
+        piece = case(
+            *[(firsts.c.purchased_at < stop, i) for i, (_, stop) in enumerate(pieces)]
+        ).label("idx")
+        result = await self._session.execute(
+            select(piece, func.count(), func.sum(firsts.c.amount))
+            .where(firsts.c.purchased_at >= pieces[0][0], firsts.c.purchased_at < pieces[-1][1])
+            .group_by(piece)
         )
+        return _add_up(bounds, pieces, result.all())
 
     async def purchase_totals(
         self, bounds: Sequence[tuple[datetime, datetime]]
@@ -357,11 +369,10 @@ class AnalyticsQueries:
 
         The bounds overlap (the 90-day windows cover parts of the months), so the rows are
         counted once per elementary interval between all their edges (about half the reads
-        of a join with the bounds themselves on a million purchases) and the intervals are
-        added up per bound here.
+        of a join with the bounds themselves on a million purchases; each interval is a
+        range of the purchased_at index) and the intervals are added up per bound.
         """
-        edges = sorted({moment for bound in bounds for moment in bound})
-        pieces = list(pairwise(edges))
+        pieces = _pieces(bounds)
         table = months_table(pieces)
         result = await self._session.execute(
             select(table.c.idx, func.count(key), func.sum(amount))
@@ -369,16 +380,7 @@ class AnalyticsQueries:
             .join(source, and_(when >= table.c.start, when < table.c.stop))
             .group_by(table.c.idx)
         )
-        found = {int(i): (_int(n), _int(total)) for i, n, total in result.all()}
-        out = []
-        for start, stop in bounds:
-            inside = [
-                found.get(i, (0, 0))
-                for i, (low, high) in enumerate(pieces)
-                if start <= low and high <= stop
-            ]
-            out.append((sum(n for n, _ in inside), sum(s for _, s in inside)))
-        return out
+        return _add_up(bounds, pieces, result.all())
 
     def _firsts_by_probe(self, cutoff: datetime) -> Any:
         """Each customer's first purchase before `cutoff` (ties by time, then id).
@@ -657,6 +659,29 @@ class AnalyticsQueries:
         await self._session.delete(row)
         await self._session.flush()
         return True
+
+
+def _pieces(bounds: Sequence[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """The elementary intervals between all edges of `bounds`, in time order."""
+    return list(pairwise(sorted({moment for bound in bounds for moment in bound})))
+
+
+def _add_up(
+    bounds: Sequence[tuple[datetime, datetime]],
+    pieces: list[tuple[datetime, datetime]],
+    rows: Sequence[Any],
+) -> list[tuple[int, int]]:
+    """(count, sum) per bound from (piece index, count, sum) rows."""
+    found = {int(i): (_int(n), _int(total)) for i, n, total in rows if i is not None}
+    out = []
+    for start, stop in bounds:
+        inside = [
+            found.get(i, (0, 0))
+            for i, (low, high) in enumerate(pieces)
+            if start <= low and high <= stop
+        ]
+        out.append((sum(n for n, _ in inside), sum(total for _, total in inside)))
+    return out
 
 
 def utc_window(cutoff: datetime, days: int, back: int = 0) -> tuple[datetime, datetime]:
