@@ -23,7 +23,9 @@ Two loads, each repeated ``--repeats`` times (medians reported, the echo bot in 
   whether or not the bot has finished the earlier ones; latency = from injection until the
   dispatcher has finished handling the update (its ``feed_update`` returned);
 * **maximum throughput**: a burst of updates injected at once; updates/s = updates / time
-  until the last one is handled.
+  until the last one is handled;
+* **one at a time** (closed loop): the next update only once the last is handled: what one
+  update costs without any queueing.
 """
 
 from __future__ import annotations
@@ -109,6 +111,18 @@ async def open_loop(timing: Timing, make: MakeUpdate, rate: float, count: int) -
     return {"p50_ms": percentile(lat, 0.5), "p99_ms": percentile(lat, 0.99), "max_ms": max(lat)}
 
 
+async def one_at_a_time(timing: Timing, make: MakeUpdate, count: int) -> dict[str, float]:
+    """Closed loop: the next update only after the last one is handled (no queueing)."""
+    times = []
+    for i in range(count):
+        timing.start(1)
+        update = make(i)
+        timing.injected[int(update["update_id"])] = time.perf_counter()
+        await asyncio.wait_for(timing.done.wait(), timeout=60)
+        times.extend(timing.latencies_ms())
+    return {"alone_ms": percentile(times, 0.5)}
+
+
 async def burst(timing: Timing, make: MakeUpdate, count: int) -> dict[str, float]:
     """Inject `count` updates at once; updates handled per second."""
     timing.start(count)
@@ -179,6 +193,7 @@ async def run_bot(args: argparse.Namespace, workdir: Path) -> dict[str, list[dic
                     count = int(args.rate * args.seconds)
                     rec = await open_loop(timing, make, args.rate, count)
                     rec.update(await burst(timing, make, args.burst))
+                    rec.update(await one_at_a_time(timing, make, args.alone))
                     out.setdefault(name, []).append(rec)
         answers = collections.Counter(
             (c.text or "").split("\n")[0][:60] for c in fake.calls if c.chat_id == OWNER_ID
@@ -225,6 +240,7 @@ async def run_echo(args: argparse.Namespace) -> dict[str, list[dict[str, float]]
             for _ in range(args.repeats):
                 rec = await open_loop(timing, text, args.rate, int(args.rate * args.seconds))
                 rec.update(await burst(timing, text, args.burst))
+                rec.update(await one_at_a_time(timing, text, args.alone))
                 out.setdefault("echo", []).append(rec)
     return out
 
@@ -238,6 +254,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50.0, help="open-loop updates per second")
     parser.add_argument("--seconds", type=float, default=5.0, help="open-loop duration")
     parser.add_argument("--burst", type=int, default=500, help="updates in the throughput burst")
+    parser.add_argument("--alone", type=int, default=50, help="updates sent one at a time")
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-handlers-") as tmp:
@@ -250,13 +267,14 @@ def main() -> None:
         f"\nopen loop at {args.rate:g} updates/s for {args.seconds:g} s, burst of {args.burst}; "
         f"medians of {args.repeats} runs\n"
     )
-    print(f"{'':28}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}{'max updates/s':>16}")
+    print(f"{'':24}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'max upd/s':>11}{'alone p50 ms':>14}")
     labels = {"echo": "aiogram echo bot", "sale": "bot: /sale one line", "start": "bot: /start"}
     for key, label in labels.items():
         rec = results[key]
         print(
-            f"{label:28}{median_of(rec, 'p50_ms'):>10.1f}{median_of(rec, 'p99_ms'):>10.1f}"
-            f"{median_of(rec, 'max_ms'):>10.1f}{median_of(rec, 'per_s'):>16.0f}"
+            f"{label:24}{median_of(rec, 'p50_ms'):>9.1f}{median_of(rec, 'p99_ms'):>9.1f}"
+            f"{median_of(rec, 'max_ms'):>9.1f}{median_of(rec, 'per_s'):>11.0f}"
+            f"{median_of(rec, 'alone_ms'):>14.1f}"
         )
 
 
