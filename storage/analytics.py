@@ -540,7 +540,7 @@ class AnalyticsQueries:
         columns: tuple[array[int], ...] = tuple(array("q") for _ in range(6))
         async for part in result.partitions(_MODEL_ROWS_BATCH):
             for column, values in zip(columns, zip(*part, strict=True), strict=True):
-                column.extend(_int(v) for v in values)
+                column.extend(map(int, values))  # never NULL per group; Decimal on PostgreSQL
         return ModelRows(*columns)
 
     async def fingerprint(self, cutoff: datetime) -> tuple[int, int]:
