@@ -31,6 +31,7 @@ bench: install
 	$(PY) benchmarks/bench_delivery.py
 	$(PY) benchmarks/bench_stats.py
 	$(PY) benchmarks/bench_clv.py
+	$(PY) benchmarks/bench_handlers.py
 
 clean:
 	rm -rf $(VENV)

@@ -51,7 +51,7 @@ from services.reachability import mark_unreachable
 from services.shop import ShopService
 from storage.database import Database
 from storage.outbox import OutboxStatus
-from storage.reachability import ReachabilityRepository, Recipient
+from storage.reachability import Recipient
 from storage.repositories import Repositories
 from ui.i18n import pick_language
 from ui.messages.base import RenderContext, Rendered
@@ -290,7 +290,7 @@ class DeliveryWorker:
             rows = await repos.outbox.claim_due(now, limit)
             if not rows:
                 return jobs, 0
-            recipients = await ReachabilityRepository(repos.session).recipients(
+            recipients = await repos.reachability.recipients(
                 {row.customer_id for row in rows if row.customer_id is not None},
                 {row.chat_id for row in rows if row.customer_id is None},
             )

@@ -519,3 +519,50 @@ async def test_abc_class_members_for_segments(db: Database) -> None:
         q = AnalyticsQueries(repos.session)
         members = {g: [r.customer_id for r in await q.abc_top(NOW, g, 10)] for g in "ABC"}
     assert members == {"A": ids[:2], "B": ids[2:4], "C": ids[4:]}
+
+
+async def test_model_rows_with_refunds_on_the_first_day(db: Database) -> None:
+    """The first day's amount (packed into a MIN) may be negative: a refund larger than the
+    purchase of that day; a day with only refunds is no purchase day at all."""
+    [c] = await add_customers(db, 1)
+    day = NOW - timedelta(days=30)
+    await buy(
+        db,
+        (c, day - timedelta(days=5), -700),  # a refund on its own day: not a purchase day
+        (c, day, 1000),
+        (c, day + timedelta(hours=1), -1500),  # the first purchase day nets -500
+        (c, day + timedelta(days=3), 2500),
+        (c, day + timedelta(days=3, hours=2), 500),  # the same day: merged, 3000
+    )
+    async with db.reading() as repos:
+        rows = await AnalyticsQueries(repos.session).model_rows(NOW, "Europe/Moscow", 10800)
+    first = prediction.day_number(day.astimezone(MSK).date())
+    assert list(rows.customer_ids) == [c]
+    assert list(rows.purchase_days) == [2]
+    assert (rows.first_day[0], rows.last_day[0]) == (first, first + 3)
+    assert list(rows.repeat_amount) == [3000]
+    assert list(rows.revenue) == [2500]  # -500 + 3000; the refund-only day is left out
+
+
+async def test_window_totals_overlap_like_the_windows_query(db: Database) -> None:
+    """Totals per elementary interval added up per bound equal a direct count per bound."""
+    ids = await add_customers(db, 3)
+    sales = [
+        (ids[i % 3], NOW - timedelta(days=d, hours=i), 100 + i)
+        for i, d in enumerate([1, 2, 40, 80, 95, 100, 150, 179, 181, 250, 300, 400])
+    ]
+    await buy(db, *sales)
+    bounds = [
+        (NOW - timedelta(days=90), NOW),
+        (NOW - timedelta(days=180), NOW - timedelta(days=90)),
+        (NOW - timedelta(days=365), NOW - timedelta(days=30)),  # overlaps both
+        (NOW - timedelta(days=45), NOW - timedelta(days=44)),  # empty
+    ]
+    async with db.reading() as repos:
+        q = AnalyticsQueries(repos.session)
+        totals = await q.purchase_totals(bounds)
+        firsts = await q.first_purchase_totals(NOW, bounds)
+        expected = await q.windows(bounds)
+    assert totals == [(w.purchases, w.revenue) for w in expected]
+    assert firsts == [(w.first_purchases, w.first_revenue) for w in expected]
+    assert totals[3] == (0, 0)
