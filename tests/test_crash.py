@@ -36,6 +36,10 @@ FIRST_CHAT = 500_000
 
 # The production entry point with an unthrottled limiter (see the module docstring).
 BOOT = """
+import ctypes, signal
+# Die with the test: a child left behind would poll its port for ever, and a later test's
+# fake server that happens to get that port would lose updates to it.
+ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 import functools, sys
 import scheduler.delivery
 from services.ratelimit import RateLimiter

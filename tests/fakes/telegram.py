@@ -68,7 +68,6 @@ BOT_USER: Final[JSON] = {
 }
 
 DEFAULT_TIMEOUT: Final = 5.0  # seconds a helper waits for the bot before failing
-DEFAULT_QUIET: Final = 0.05  # seconds without bot activity after the update was handled
 
 NOT_MODIFIED: Final = (
     "Bad Request: message is not modified: specified new message content and reply markup "
@@ -591,9 +590,14 @@ class FakeTelegram:
     ) -> AsyncIterator[Bot]:
         """Run ``dp.start_polling`` in a task until the block ends; yields the Bot.
 
-        Returns only once the first getUpdates has arrived, so the bot is live.
+        Returns only once the first getUpdates has arrived, so the bot is live. A bot made
+        elsewhere (the app's ``create_bot``) gets this server's session: aiogram's own sleeps
+        0.25 s at every close, for TLS connections a plain-HTTP server never has.
         """
         bot = bot if bot is not None else self.make_bot()
+        if type(bot.session) is AiohttpSession:
+            # Same object, middlewares and settings; only close() differs.
+            bot.session.__class__ = LocalAiohttpSession
         self.track_handling(dp)
         mark = len(self.calls)
         task = asyncio.create_task(
@@ -1515,7 +1519,6 @@ class TelegramUser:
         username: str | None = None,
         language_code: str | None = "en",
         timeout: float = DEFAULT_TIMEOUT,
-        quiet: float = DEFAULT_QUIET,
     ) -> None:
         self.fake = fake
         self.id = user_id
@@ -1524,7 +1527,6 @@ class TelegramUser:
         self.username = username
         self.language_code = language_code
         self.timeout = timeout
-        self.quiet = quiet
         self.alerts: list[str] = []  # texts of answerCallbackQuery answers to clicks
         fake._remember_user(user_id, first_name, last_name, username, language_code)
 
@@ -1699,9 +1701,10 @@ class TelegramUser:
         else:
             await fake.wait_until_fetched(update, self.timeout)
         if fake.tracks_handling:
-            # Everything the handler sends (paced or retried) is part of the turn.
+            # The turn ends when the dispatcher has finished the update: everything the
+            # handler sends (paced or retried) is part of it. What the bot sends later on its
+            # own (the outbox worker's notices) is not; tests wait for that explicitly.
             await fake.wait_until_handled(update, self.timeout + 30)
-        await self._wait_quiet(activity)
         turn = fake.calls[mark:]
         if query_id is not None:
             for call in turn:
@@ -1709,13 +1712,3 @@ class TelegramUser:
                 if is_answer_to_query(call) and call.ok and isinstance(text, str) and text:
                     self.alerts.append(text)
         return [call.message for call in turn if call.message is not None and activity(call)]
-
-    async def _wait_quiet(self, activity: Callable[[Call], bool]) -> None:
-        loop = asyncio.get_running_loop()
-        give_up = loop.time() + self.timeout
-        index = len(self.fake.calls)
-        while loop.time() < give_up:
-            call = await self.fake.next_call(activity, self.quiet, since=index)
-            if call is None:
-                return
-            index = call.index + 1
