@@ -491,6 +491,7 @@ class FakeTelegram:
         self._delivered_update_id = 0
         self._handled_update_ids: set[int] = set()  # feed_update returned for these
         self.tracks_handling = False  # True once a dispatcher reports finished updates
+        self._polling_tokens: set[str] = set()  # bots polled through ``polling``
         self._poll_generation = 0
         self._updates_changed = asyncio.Event()
         self._calls_changed = asyncio.Event()
@@ -599,6 +600,7 @@ class FakeTelegram:
             # Same object, middlewares and settings; only close() differs.
             bot.session.__class__ = LocalAiohttpSession
         self.track_handling(dp)
+        self._polling_tokens.add(bot.token)
         mark = len(self.calls)
         task = asyncio.create_task(
             dp.start_polling(
@@ -1011,6 +1013,14 @@ class FakeTelegram:
 
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        if (
+            self._polling_tokens
+            and method.lower() == "getupdates"
+            and request.match_info["token"] not in self._polling_tokens
+        ):
+            # A stray bot (a killed test's child still polling the port this server now has)
+            # must not take this test's updates; it is not recorded either.
+            return web.json_response(TelegramApiError(401).body(), status=401)
         params, files = await self._read_params(request)
         call = Call(method, params, time.monotonic(), files, index=len(self.calls))
         self.calls.append(call)
