@@ -67,7 +67,8 @@ BOT_USER: Final[JSON] = {
     "supports_inline_queries": False,
 }
 
-DEFAULT_TIMEOUT: Final = 5.0  # seconds a helper waits for the bot before failing
+DEFAULT_TIMEOUT: Final = 15.0  # seconds a helper waits for the bot before failing (a deadline: a
+# loaded machine, e.g. two test processes fitting the customer-value model, can need more than 5)
 
 NOT_MODIFIED: Final = (
     "Bad Request: message is not modified: specified new message content and reply markup "
