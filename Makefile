@@ -19,8 +19,10 @@ run: install
 migrate: install
 	$(PY) -m bot migrate
 
+# Two processes (pytest-xdist): the machines here have two cores. Every test has its own
+# tmp_path, SQLite file, PostgreSQL schema and Redis keys, so they do not meet.
 test: install
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2
 
 lint: install
 	$(VENV)/bin/ruff check .

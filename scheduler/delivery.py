@@ -127,6 +127,8 @@ class DeliveryWorker:
         self._give_up_after = give_up_after
         self._shop = ShopService(db)
         self._wake = asyncio.Event()
+        # Set while the worker naps with nothing due: tests wait on it instead of guessing.
+        self.drained = asyncio.Event()
         # SQLite has one writer; our own tasks queue here instead of in its busy handler,
         # which backs off by sleeping (up to 100 ms a try) and throttled us to ~80 rows/s.
         self._write_lock = asyncio.Lock() if db.is_sqlite else None
@@ -169,6 +171,7 @@ class DeliveryWorker:
     def notify(self) -> None:
         """Something was queued: look at the outbox now rather than at the next poll."""
         self._wake.set()
+        self.drained.clear()
 
     async def recover(self, now: datetime) -> int:
         """Rows a crash left in `sending` become `uncertain`: reported, never re-sent."""
@@ -209,8 +212,11 @@ class DeliveryWorker:
                     report = await self._deliver_due(now, limit=self._batch, stop=stop)
                     # Nothing claimed although due: another worker has them; do not spin.
                     delay = 0.0 if report.claimed else 0.1
-                elif due is not None:
-                    delay = min(IDLE_POLL, (due - now).total_seconds())
+                else:
+                    if due is not None:
+                        delay = min(IDLE_POLL, (due - now).total_seconds())
+                    if not self._wake.is_set():
+                        self.drained.set()
                 failures = 0
             except Exception:
                 failures += 1
@@ -218,6 +224,7 @@ class DeliveryWorker:
                 log.exception("delivery round failed; next try in %.0f s", delay)
             if delay > 0:
                 await self._nap(stop, delay)
+            self.drained.clear()
 
     async def _nap(self, stop: asyncio.Event, seconds: float) -> None:
         stopped = asyncio.ensure_future(stop.wait())

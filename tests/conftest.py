@@ -4,28 +4,36 @@ and the real bot polling a fake Telegram Bot API server on 127.0.0.1."""
 from __future__ import annotations
 
 import asyncio
+import functools
+import gettext
 import os
+import shutil
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import asyncpg
 import pytest
 from aiogram import Bot, Dispatcher
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import event
 
+import bot.app as app_module
+import scheduler.delivery as delivery_module
 from bot.app import create_bot, create_dispatcher
 from bot.config import Settings, load_settings
 from services.ratelimit import RateLimiter
 from storage.database import Database
 from tests.fakes.telegram import FakeTelegram, TelegramUser
+from ui.i18n import CatalogI18n
 from ui.telegram_requests import pace_requests
 
 OWNER_ID = 1000
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
+T = TypeVar("T")
 
 
 @dataclass
@@ -75,52 +83,152 @@ async def eventually(
         await asyncio.sleep(0.02)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "real_limits: the bot's default limiter keeps Telegram's pace (1/s per chat)"
+    )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def catalogues_parsed_once() -> Iterator[None]:
+    """Every dispatcher parses the .po files again (tens of milliseconds, twice per bot); the
+    catalogues do not change during a run, so each process parses them once."""
+    parse = CatalogI18n.find_locales
+    parsed: dict[Path, dict[str, gettext.GNUTranslations]] = {}
+
+    def find_locales(self: CatalogI18n) -> dict[str, gettext.GNUTranslations]:
+        if self.path not in parsed:
+            parsed[self.path] = parse(self)
+        return dict(parsed[self.path])
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(CatalogI18n, "find_locales", find_locales)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def fast_limiter(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The limiters the bot makes for itself (the worker's, create_bot's) let everything through
+    at once: Telegram's pace of 1 message a second per chat only slows down tests that do not
+    test it. Tests of the pacing pass their own limiter, or are marked ``real_limits``."""
+    if request.node.get_closest_marker("real_limits"):
+        return
+    fast = functools.partial(RateLimiter, 10_000, 10_000, margin=0)
+    monkeypatch.setattr(delivery_module, "RateLimiter", fast)
+    monkeypatch.setattr(app_module, "RateLimiter", fast)
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
 
 
-async def _schema(url: str, statement: str) -> None:
-    engine = create_async_engine(url)
-    async with engine.begin() as conn:
-        await conn.execute(text(statement))
-    await engine.dispose()
+def _in_a_thread(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to its end on a loop of its own: session fixtures are synchronous and
+    must not touch the event loop pytest-asyncio gives each test."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def _async_url(url: str) -> str:
     return load_settings(database_url=url, _env_file=None).database_url
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
-    """A migrated, empty database: every storage test runs on both engines."""
-    if request.param == "sqlite":
-        database = Database(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}")
+async def _migrate_sqlite(path: Path) -> None:
+    database = Database(f"sqlite+aiosqlite:///{path}")
+    await database.migrate()
+    await database.dispose()  # the last connection checkpoints: everything is in the file
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database file migrated once per session; each test gets a copy of it."""
+    path = tmp_path_factory.mktemp("template") / "migrated.db"
+    _in_a_thread(_migrate_sqlite(path))
+    for leftover in ("-wal", "-shm"):
+        assert not path.with_name(path.name + leftover).exists(), "template not checkpointed"
+    return path
+
+
+async def _migrated_copy(template: Path, path: Path) -> Database:
+    shutil.copyfile(template, path)
+    return Database(f"sqlite+aiosqlite:///{path}")
+
+
+async def _record_migration(url: str) -> str:
+    """Migrate a scratch schema once and return the SQL that did it, as one script.
+
+    Replaying the script builds the same tables in a fresh schema in a few milliseconds,
+    where alembic takes most of a second: PostgreSQL has no built-in copy of a schema.
+    """
+    schema = f"tmpl_{uuid.uuid4().hex[:12]}"
+    await _execute(url, f"CREATE SCHEMA {schema}")
+    database = Database(_async_url(url), connect_args={"server_settings": {"search_path": schema}})
+    statements: list[str] = []
+
+    @event.listens_for(database.engine.sync_engine, "before_cursor_execute")
+    def record(_conn: object, _cursor: object, statement: str, parameters: Any, *_: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            return  # alembic looking at the catalogue: nothing to replay
+        # Migrations run DDL and literal version marks only; a bound value would be lost.
+        assert not parameters, f"a migration statement with parameters: {statement}"
+        statements.append(statement.strip())
+
+    try:
         await database.migrate()
-        yield database
+    finally:
         await database.dispose()
-        return
+        await _execute(url, f"DROP SCHEMA {schema} CASCADE")
+    return ";\n".join(statements) + ";"
+
+
+async def _execute(url: str, script: str) -> None:
+    """One short connection; several statements run as one implicit transaction."""
+    connection = await asyncpg.connect(url.replace("+asyncpg", "", 1))
+    try:
+        await connection.execute(script)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_script() -> str:
+    """The migrations' SQL, recorded once per session (skips without TEST_POSTGRES_URL)."""
     if not POSTGRES_URL:
         pytest.skip(
             "PostgreSQL tests need TEST_POSTGRES_URL (e.g. postgresql://postgres@127.0.0.1/test)"
         )
+    return _in_a_thread(_record_migration(POSTGRES_URL))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
+) -> AsyncIterator[Database]:
+    """A migrated, empty database: every storage test runs on both engines."""
+    if request.param == "sqlite":
+        database = await _migrated_copy(sqlite_template, tmp_path / "test.db")
+        yield database
+        await database.dispose()
+        return
+    script = request.getfixturevalue("postgres_script")
+    assert POSTGRES_URL
     # A schema of its own per test: parallel runs never see each other's tables.
-    url = _async_url(POSTGRES_URL)
     schema = f"test_{uuid.uuid4().hex[:12]}"
-    await _schema(url, f"CREATE SCHEMA {schema}")
-    database = Database(url, connect_args={"server_settings": {"search_path": schema}})
+    await _execute(POSTGRES_URL, f"CREATE SCHEMA {schema}; SET search_path TO {schema};\n{script}")
+    database = Database(
+        _async_url(POSTGRES_URL), connect_args={"server_settings": {"search_path": schema}}
+    )
     try:
-        await database.migrate()
         yield database
     finally:
         await database.dispose()
-        await _schema(url, f"DROP SCHEMA {schema} CASCADE")
+        await _execute(POSTGRES_URL, f"DROP SCHEMA {schema} CASCADE")
 
 
 @pytest.fixture
-async def sqlite_db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
-    await database.migrate()
+async def sqlite_db(tmp_path: Path, sqlite_template: Path) -> AsyncIterator[Database]:
+    database = await _migrated_copy(sqlite_template, tmp_path / "bot.db")
     yield database
     await database.dispose()
 
@@ -183,6 +291,7 @@ async def register(
     await person.share_contact(phone or f"7916{user_id:07d}")
     await person.send("Skip")
     await person.click("Yes, send me offers")
+    await drained(app)  # the owners' "new customer" notice is out before the test goes on
     return person
 
 
@@ -198,3 +307,16 @@ async def app(
     dp["delivery"].limiter = dp["limiter"] = RateLimiter(10_000, 10_000, margin=0)
     async with fake.polling(dp, create_bot(settings, dp["limiter"])) as bot:
         yield RunningBot(fake, dp, bot, sqlite_db, settings, clock)
+
+
+async def drained(target: RunningBot | Dispatcher, within: float = 5.0) -> None:
+    """Wait until the outbox worker has sent every row due now (owner notices, thank-yous):
+    they go out after the conversation turn that queued them has ended."""
+    dp = target.dp if isinstance(target, RunningBot) else target
+    worker = dp["delivery"]
+    worker.notify()  # also rows a test queued by hand or made due by moving the clock
+    try:
+        async with asyncio.timeout(within):
+            await worker.drained.wait()
+    except TimeoutError:
+        pytest.fail(f"the outbox was not drained within {within}s")

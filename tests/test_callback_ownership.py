@@ -3,7 +3,6 @@ stranger's press, are refused and change nothing."""
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
@@ -28,7 +27,7 @@ from storage.models import (
     Purchase,
     Rating,
 )
-from tests.conftest import RunningBot, register
+from tests.conftest import RunningBot, drained, register
 from tests.test_once import until
 from ui.callbacks import (
     OWNER_CALLBACKS,
@@ -125,17 +124,14 @@ async def shop(app: RunningBot) -> tuple[RunningBot, Ids]:
         ref = await enqueue(repos, Outgoing("rebook:1:1:x", VICTIM, 1, now, payload), now)
     assert ref is not None
     # Let the queued thank-you and reminder go out first: the test counts the victim's messages.
-    await app.dp["delivery"].run_once(now)
-    for _ in range(100):
-        async with app.db.reading() as repos:
-            waiting = await repos.session.scalar(
-                select(func.count())
-                .select_from(OutboxMessage)
-                .where(OutboxMessage.status.in_(("pending", "sending")))
-            )
-        if not waiting:
-            break
-        await asyncio.sleep(0.05)
+    await drained(app)
+    async with app.db.reading() as repos:
+        waiting = await repos.session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.status.in_(("pending", "sending")))
+        )
+    assert not waiting
     return app, {"service": 1, "booking": booking.id, "purchase": 1, "ref": ref}
 
 
@@ -179,8 +175,8 @@ async def forged_press(app: RunningBot, user_id: int, data: str) -> dict[str, An
         await person.send("/help")
     update = app.fake.callback(user_id, person.messages[-1], data)
     query_id = update["callback_query"]["id"]
-    await until(lambda: query_id in app.fake.callback_answers)
-    await asyncio.sleep(0.3)
+    await app.fake.wait_until_handled(update)
+    assert query_id in app.fake.callback_answers
     return app.fake.callback_answers[query_id]
 
 

@@ -14,6 +14,7 @@ import os
 import re
 import signal
 import sys
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -27,15 +28,21 @@ from storage.database import Database
 from storage.models import OutboxMessage
 from storage.outbox import OutboxStatus
 from tests.conftest import _async_url
-from tests.fakes.telegram import BOT_TOKEN, Call, FakeTelegram
+from tests.fakes.telegram import BOT_ID, Call, FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
 ROWS = 2000
 KILL_AFTER = 300  # sendMessage calls seen by the server before the kill
 FIRST_CHAT = 500_000
+# A token of its own: other tests' fake servers refuse its getUpdates should a child outlive us.
+TOKEN = f"{BOT_ID}:CRASH{uuid.uuid4().hex[:8]}"
 
 # The production entry point with an unthrottled limiter (see the module docstring).
 BOOT = """
+import ctypes, signal
+# Die with the test: a child left behind would poll its port for ever, and a later test's
+# fake server that happens to get that port would lose updates to it.
+ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 import functools, sys
 import scheduler.delivery
 from services.ratelimit import RateLimiter
@@ -67,7 +74,7 @@ async def prefill(db: Database) -> None:
 async def start_bot(fake: FakeTelegram, url: str, log: Path) -> asyncio.subprocess.Process:
     env = {
         **os.environ,
-        "BOT_TOKEN": BOT_TOKEN,
+        "BOT_TOKEN": TOKEN,
         "TELEGRAM_API_URL": fake.base_url,
         "DATABASE_URL": url,
         "OWNER_IDS": "1",

@@ -15,7 +15,7 @@ from services.ratelimit import RateLimiter
 from services.transfer import export_csv
 from storage.database import Database
 from storage.models import Customer, OutboxMessage
-from tests.conftest import OWNER_ID, FakeClock, RunningBot, make_settings, register
+from tests.conftest import OWNER_ID, FakeClock, RunningBot, drained, make_settings, register
 from tests.fakes.telegram import FakeTelegram
 
 CHANNEL = -1001234567890
@@ -285,6 +285,7 @@ async def test_forget_leaves_no_personal_data(shop: RunningBot) -> None:
     await anna.send("05.03.1990")
     await anna.click("Yes, send me offers")
     await shop.owner.send("/sale +79169999999 2500")
+    await drained(shop)  # her thank-you arrives before she asks to be forgotten
     await anna.send("/forget")
     await anna.click("No, keep it")
     async with shop.db.reading() as repos:

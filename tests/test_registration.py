@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 
 import pytest
 from aiogram.fsm.storage.redis import RedisStorage
@@ -170,13 +171,20 @@ async def test_registration_with_fsm_state_in_redis(
     settings = make_settings(fake, sqlite_db, redis_url=REDIS_URL)
     storage = create_fsm_storage(settings)
     assert isinstance(storage, RedisStorage)
-    await storage.redis.flushdb()
+    # An id of its own instead of emptying the database: parallel runs share it.
+    user_id = 20_000_000 + uuid.uuid4().int % 10_000_000
     dp = create_dispatcher(settings, sqlite_db, clock=clock, storage=storage)
-    async with fake.polling(dp, create_bot(settings)):
-        lena = fake.user(60, language_code="en")
-        await lena.send("/start")
-        await lena.share_contact("79161230000")
-        await lena.send("Skip")
-        await lena.click("Yes, send me offers")
-        assert "registered" in (lena.last_text or "")
-    await storage.close()
+    try:
+        async with fake.polling(dp, create_bot(settings)):
+            lena = fake.user(user_id, language_code="en")
+            await lena.send("/start")
+            await lena.share_contact("79161230000")
+            assert [key async for key in storage.redis.scan_iter(f"fsm:*{user_id}*")]
+            await lena.send("Skip")
+            await lena.click("Yes, send me offers")
+            assert "registered" in (lena.last_text or "")
+    finally:
+        keys = [key async for key in storage.redis.scan_iter(f"fsm:*{user_id}*")]
+        if keys:
+            await storage.redis.delete(*keys)
+        await storage.close()

@@ -16,7 +16,7 @@ from bot.startup import StartupError, check_telegram
 from storage.database import Database
 from tests.conftest import make_settings
 from tests.fakes.telegram import FakeTelegram, TelegramApiError
-from tests.test_config_and_cli import run_cli
+from tests.test_config_and_cli import run_cli_process
 
 TOKEN = "123456:TEST-TOKEN"
 
@@ -144,8 +144,9 @@ def test_a_malformed_token_is_one_line(
 
 def test_python_m_bot_run_in_a_folder_it_cannot_write(tmp_path: Path) -> None:
     """The whole path as an owner meets it: a padded TIMEZONE is fine, and a database where
-    no file can be created stops the bot with one line and a non-zero exit code."""
-    result = run_cli(
+    no file can be created stops the bot with one line and a non-zero exit code. The one test
+    that starts `python -m bot` as a child process; the others call cli.main in process."""
+    result = run_cli_process(
         "run",
         cwd=tmp_path,
         BOT_TOKEN=TOKEN,
