@@ -100,7 +100,7 @@ def _sqlite_backup(source: Path, destination: Path) -> None:
         raise BackupError(f"there is no database file {source} to back up")
     # Read-only: a backup never creates or changes the shop's database.
     with (
-        sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30) as src,
+        sqlite3.connect(_read_only(source), uri=True, timeout=30) as src,
         sqlite3.connect(destination) as dst,
     ):
         # pages=-1 (the default): the whole file in one step, under one read snapshot.
@@ -110,6 +110,11 @@ def _sqlite_backup(source: Path, destination: Path) -> None:
     # sqlite3's context manager commits but does not close.
     src.close()
     dst.close()
+
+
+def _read_only(path: Path) -> str:
+    """A URI opening the file read-only; as_uri escapes spaces, '?' and '#' in the path."""
+    return f"{path.resolve().as_uri()}?mode=ro"
 
 
 def _libpq(url: URL) -> tuple[str, dict[str, str]]:
@@ -234,7 +239,7 @@ def _sqlite_restore(source: Path, target: Path) -> None:
 
 def _checked_revision(source: Path) -> str:
     try:
-        with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as conn:
+        with sqlite3.connect(_read_only(source), uri=True) as conn:
             check = conn.execute("PRAGMA quick_check").fetchone()
             if check is None or check[0] != "ok":
                 raise BackupError(f"{source} is damaged (SQLite says: {check and check[0]})")

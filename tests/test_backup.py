@@ -17,8 +17,9 @@ import storage.backup
 from scheduler import create_scheduler
 from scheduler.backups import BackupPlan, backup_if_due
 from scheduler.jobs import register_jobs
-from storage.backup import BackupError, backup, backup_time, backups_in, restore
+from storage.backup import BackupError, _revisions, backup, backup_time, backups_in, restore
 from storage.database import Database
+from storage.dump import database_revision
 from storage.models import Customer, Purchase
 from tests.test_config_and_cli import run_cli
 from tests.test_copy_db import needs_postgres, new_database  # noqa: F401  (a fixture)
@@ -31,7 +32,8 @@ def sqlite_url(path: Path) -> str:
 
 @pytest.fixture
 async def shop(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(sqlite_url(tmp_path / "bot.db"))
+    # A space in the folder, as in "My Documents": the read-only URI must escape it.
+    database = Database(sqlite_url(tmp_path / "my shop" / "bot.db"))
     await database.migrate()
     yield database
     await database.dispose()
@@ -107,6 +109,27 @@ async def test_restore_brings_back_every_row(shop: Database, tmp_path: Path) -> 
         await target.migrate()  # a new, migrated, empty database is fine too
         await restore(target, made)
         assert await every_row(target) == rows
+    finally:
+        await target.dispose()
+
+
+async def test_an_older_backup_is_brought_up_to_date(tmp_path: Path) -> None:
+    from alembic import command
+
+    from storage.migrate import alembic_config
+
+    old = Database(sqlite_url(tmp_path / "old.db"))
+    try:
+        async with old.engine.begin() as conn:  # a database of the bot's previous version
+            await conn.run_sync(lambda sync: command.upgrade(alembic_config(sync), "0007"))
+        made = await backup(old, tmp_path / "old-backup.db")
+    finally:
+        await old.dispose()
+    target = Database(sqlite_url(tmp_path / "new.db"))
+    try:
+        await restore(target, made)
+        async with target.reading() as repos:
+            assert await database_revision(repos.session) == _revisions()[-1] != "0007"
     finally:
         await target.dispose()
 
