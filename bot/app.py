@@ -25,6 +25,7 @@ from handlers import get_routers
 from handlers.once import OnceMiddleware
 from handlers.roles import RoleMiddleware
 from scheduler import create_scheduler
+from scheduler.backups import BackupPlan
 from scheduler.delivery import DeliveryWorker
 from scheduler.jobs import register_jobs
 from scheduler.progress import CampaignProgress
@@ -130,7 +131,10 @@ def create_dispatcher(
         rebooking=RebookingService(db),
     )
     if schedule_jobs:
-        register_jobs(scheduler, db, settings.zone, clock, on_queued=lambda: _wake_delivery(dp))
+        register_jobs(
+            scheduler, db, settings.zone, clock, on_queued=lambda: _wake_delivery(dp),
+            backups=BackupPlan(settings.backup_dir, settings.backup_keep),
+        )  # fmt: skip
     i18n = create_i18n(settings.default_language)
     # The Bot arrives only with start_polling; on_startup attaches it to the worker.
     dp["delivery"] = DeliveryWorker(db, None, settings, i18n, clock=clock)

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot import cli_analytics
+from bot import cli_analytics, cli_backup, cli_copy
 from bot.config import Settings, SettingsError, load_settings
 
 KINDS = ("customers", "purchases", "services")
@@ -48,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     restore = commands.add_parser("load", help="read a dump into a new, empty database")
     restore.add_argument("file", type=Path)
     cli_analytics.add_parsers(commands)
+    cli_copy.add_parsers(commands)
+    cli_backup.add_parsers(commands)
     return parser
 
 
@@ -67,8 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.command or "run"
     if command == "run":
         return _run(settings)
-    if command in cli_analytics.COMMANDS:
-        return cli_analytics.main(args, settings)
+    for module in (cli_analytics, cli_copy, cli_backup):
+        if command in module.COMMANDS:
+            code: int = module.main(args, settings)
+            return code
     if command in ("import", "load") and not args.file.is_file():
         print(f"no such file: {args.file}", file=sys.stderr)
         return 2

@@ -6,6 +6,7 @@ and they live in the database.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -23,6 +24,17 @@ _DRIVER_PREFIXES = {
     "postgresql://": "postgresql+asyncpg://",
     "postgres://": "postgresql+asyncpg://",
 }
+
+
+def async_database_url(value: str) -> str:
+    """The URL with the async driver we ship; ValueError (one line) for anything else."""
+    for prefix, driver in _DRIVER_PREFIXES.items():
+        if value.startswith(prefix):
+            return driver + value[len(prefix) :]
+    scheme = value.split(":", 1)[0] or "(empty)"
+    raise ValueError(
+        f"unsupported database {scheme!r}; use sqlite:///path.db or postgresql://user@host/db"
+    )
 
 
 class SettingsError(Exception):
@@ -51,6 +63,9 @@ class Settings(BaseSettings):
     # An unfinished conversation (and the personal data it holds) expires this long after
     # its last step; Redis enforces it. The in-memory storage is emptied by every restart.
     fsm_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)
+    # SQLite: a backup a day into this folder, the newest `backup_keep` kept (0: none).
+    backup_dir: Path = Path("data/backups")
+    backup_keep: int = Field(default=7, ge=0, le=365)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -93,13 +108,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, value: str) -> str:
-        for prefix, driver in _DRIVER_PREFIXES.items():
-            if value.startswith(prefix):
-                return driver + value[len(prefix) :]
-        scheme = value.split(":", 1)[0] or "(empty)"
-        raise ValueError(
-            f"unsupported database {scheme!r}; use sqlite:///path.db or postgresql://user@host/db"
-        )
+        return async_database_url(value)
 
     @field_validator("channel_id", mode="before")
     @classmethod

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from scheduler.backups import BackupPlan, register_backups
 from services.birthdays import queue_birthdays
 from services.booking_reminders import queue_booking_reminders
 from services.feedback import queue_feedback
@@ -88,8 +89,11 @@ def register_jobs(
     zone: ZoneInfo,
     clock: Callable[[], datetime],
     on_queued: Callable[[], None],
+    backups: BackupPlan | None = None,
 ) -> None:
     """Every scan every few minutes, and once right at start-up to catch up after downtime."""
+    if backups is not None:
+        register_backups(scheduler, db, backups, clock)  # SQLite: a backup a day
 
     async def tick(name: str) -> None:
         try:

@@ -22,7 +22,7 @@ and then moves PostgreSQL's id sequences past the loaded ids so new rows get fre
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from datetime import datetime
 from typing import Any, TextIO
 
@@ -55,13 +55,13 @@ async def dump(db: Database, out: TextIO) -> dict[str, int]:
     counts: dict[str, int] = {}
     async with db.reading() as repos:
         session = repos.session
-        revision = await _revision(session)
+        revision = await database_revision(session)
         _write(out, {"format": FORMAT, "version": VERSION, "revision": revision})
         for table in tables():
             columns = list(table.columns)
             _write(out, {"table": table.name, "columns": [c.name for c in columns]})
             counts[table.name] = 0
-            async for row in _rows(session, table):
+            async for row in table_rows(session, table):
                 _write(out, [_encode(value) for value in row])
                 counts[table.name] += 1
     return counts
@@ -79,19 +79,22 @@ async def load(db: Database, source: TextIO) -> dict[str, int]:
     counts: dict[str, int] = {}
     async with db.transaction() as repos:
         session = repos.session
-        revision = await _revision(session)
+        revision = await database_revision(session)
         if head.get("revision") != revision:
             raise DumpError(
                 f"the dump is of database revision {head.get('revision')}, this database is "
                 f"at {revision}: run both at the same version of the bot"
             )
-        busy = [table.name for table in tables() if await _has_rows(session, table)]
+        busy = await busy_tables(session)
         if busy:
             raise DumpError(f"the database is not empty ({', '.join(busy)}): load needs a new one")
         for table, columns, rows in _sections(lines, known):
-            counts[table.name] = await _insert(session, table, columns, rows)
+            records = [
+                {c.name: _decode(c, v) for c, v in zip(columns, row, strict=True)} for row in rows
+            ]
+            counts[table.name] = await insert_rows(session, table, _batches(records))
         if db.engine.dialect.name == "postgresql":
-            await _reset_sequences(session)
+            await reset_sequences(session)
     return counts
 
 
@@ -108,7 +111,8 @@ def _encode(value: object) -> object:
     return value
 
 
-async def _rows(session: AsyncSession, table: Table) -> AsyncIterator[tuple[Any, ...]]:
+async def table_rows(session: AsyncSession, table: Table) -> AsyncIterator[tuple[Any, ...]]:
+    """Every row of `table` in primary-key order, fetched `_BATCH` at a time."""
     order = list(table.primary_key.columns) or list(table.columns)
     stmt = select(*table.columns).order_by(*order).execution_options(yield_per=_BATCH)
     result = await session.stream(stmt)
@@ -116,13 +120,18 @@ async def _rows(session: AsyncSession, table: Table) -> AsyncIterator[tuple[Any,
         yield tuple(row)
 
 
-async def _revision(session: AsyncSession) -> str | None:
+async def database_revision(session: AsyncSession) -> str | None:
     revision = await session.scalar(text("SELECT version_num FROM alembic_version"))
     return None if revision is None else str(revision)
 
 
-async def _has_rows(session: AsyncSession, table: Table) -> bool:
-    return (await session.scalar(select(func.count()).select_from(table))) != 0
+async def busy_tables(session: AsyncSession) -> list[str]:
+    """The tables that hold rows: a database to load or copy into must have none."""
+    return [
+        table.name
+        for table in tables()
+        if (await session.scalar(select(func.count()).select_from(table))) != 0
+    ]
 
 
 # ---------------------------------------------------------------- reading
@@ -176,30 +185,36 @@ def _decode(column: Column[Any], value: Any) -> Any:
     return value
 
 
-async def _insert(
-    session: AsyncSession, table: Table, columns: list[Column[Any]], rows: list[list[Any]]
-) -> int:
-    """Insert the rows with their ids; a reference to the same table is set afterwards.
-
-    A customer may name as referrer a customer inserted later in the batch; PostgreSQL checks
-    a foreign key at each statement's end, so such columns are filled in a second pass.
-    """
-    own = [c for c in columns if any(fk.column.table is table for fk in c.foreign_keys)]
-    records = [{c.name: _decode(c, v) for c, v in zip(columns, row, strict=True)} for row in rows]
-    later = [
-        {"_id": record["id"], **{c.name: record[c.name] for c in own}}
-        for record in records
-        if any(record[c.name] is not None for c in own)
-    ]
-    for record in records:
-        for column in own:
-            record[column.name] = None
+async def _batches(records: list[dict[str, Any]]) -> AsyncIterator[list[dict[str, Any]]]:
     for start in range(0, len(records), _BATCH):
-        await session.execute(insert(table), records[start : start + _BATCH])
+        yield records[start : start + _BATCH]
+
+
+async def insert_rows(
+    session: AsyncSession, table: Table, batches: AsyncIterable[list[dict[str, Any]]]
+) -> int:
+    """Insert the rows (column name → value) with their ids, a batch per statement; a
+    reference to the same table is set afterwards. Returns the rows inserted.
+
+    A customer may name as referrer a customer inserted later; PostgreSQL checks a foreign
+    key at each statement's end, so such columns are filled in a second pass, once every row
+    of the table is in.
+    """
+    own = [c.name for c in table.columns if any(fk.column.table is table for fk in c.foreign_keys)]
+    later: list[dict[str, Any]] = []
+    count = 0
+    async for batch in batches:
+        for record in batch:
+            if any(record[name] is not None for name in own):
+                later.append({"_id": record["id"], **{name: record[name] for name in own}})
+                record.update(dict.fromkeys(own))
+        if batch:
+            await session.execute(insert(table), batch)
+        count += len(batch)
     for record in later:
         key = record.pop("_id")
         await session.execute(update(table).where(table.c.id == key).values(**record))
-    return len(records)
+    return count
 
 
 def _serial_columns(all_tables: Iterable[Table]) -> Iterator[tuple[str, str]]:
@@ -209,7 +224,7 @@ def _serial_columns(all_tables: Iterable[Table]) -> Iterator[tuple[str, str]]:
             yield table.name, keys[0].name
 
 
-async def _reset_sequences(session: AsyncSession) -> None:
+async def reset_sequences(session: AsyncSession) -> None:
     """Move each id sequence past the largest loaded id (or back to 1 for an empty table)."""
     for name, column in _serial_columns(tables()):
         # pg_get_serial_sequence gives NULL for a column without a sequence; setval(NULL)
