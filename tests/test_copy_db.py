@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -177,7 +178,7 @@ def shop_folder(tmp_path: Path) -> Iterator[Path]:
 @needs_postgres
 async def test_copy_db_on_the_command_line(shop_folder: Path, new_database: str) -> None:
     """A database with no tables is migrated first; the second run is refused in one line."""
-    made = run_cli("migrate", cwd=shop_folder)
+    made = await asyncio.to_thread(run_cli, "migrate", cwd=shop_folder)
     assert made.returncode == 0, made.stderr
     db = Database(f"sqlite+aiosqlite:///{shop_folder / 'data' / 'bot.db'}")
     try:
@@ -186,11 +187,11 @@ async def test_copy_db_on_the_command_line(shop_folder: Path, new_database: str)
         await db.dispose()
     plain = new_database.replace("postgresql+asyncpg://", "postgresql://")
 
-    copied = run_cli("copy-db", "--to", plain, cwd=shop_folder)
+    copied = await asyncio.to_thread(run_cli, "copy-db", "--to", plain, cwd=shop_folder)
 
     assert copied.returncode == 0, copied.stderr
     assert "copied" in copied.stdout and "purchases" in copied.stdout
-    again = run_cli("copy-db", "--to", plain, cwd=shop_folder)
+    again = await asyncio.to_thread(run_cli, "copy-db", "--to", plain, cwd=shop_folder)
     assert again.returncode == 1
     assert again.stderr.strip().startswith("nothing copied: the target is not empty")
     assert "Traceback" not in again.stderr
