@@ -201,6 +201,15 @@ async def on_shutdown(
 
 async def run_polling(settings: Settings, *, connect_delays: Sequence[float] | None = None) -> None:
     """Raises StartupError (one line naming the setting to fix) when the bot cannot start."""
+    await run_bot(settings, connect_delays=connect_delays)
+
+
+async def run_bot(
+    settings: Settings, *, webhook: bool = False, connect_delays: Sequence[float] | None = None
+) -> None:
+    """The bot with long polling (the default) or a webhook (bot/web.py); both start alike:
+    the database migrated and writable, Telegram answering, then the dispatcher's start-up
+    hooks (menus, scheduler, delivery worker). Raises StartupError when it cannot start."""
     if not settings.owner_ids:
         log.warning("OWNER_IDS is empty: nobody can log sales; see .env.example")
     db = await open_database(settings)
@@ -212,7 +221,12 @@ async def run_polling(settings: Settings, *, connect_delays: Sequence[float] | N
             raise StartupError(BAD_TOKEN_FORMAT) from None
         try:
             await check_telegram(bot, settings, connect_delays)
-            await dp.start_polling(bot)
+            if webhook:
+                from bot.web import create_web_app, serve
+
+                await serve(create_web_app(dp, bot, settings), settings)
+            else:
+                await dp.start_polling(bot)
         finally:
             await bot.session.close()
     finally:
