@@ -1,4 +1,5 @@
-"""The bot's web side: Telegram's webhook (`run --webhook`) on an aiohttp app.
+"""The bot's web side: Telegram's webhook (`run --webhook`) on an aiohttp app, next to
+/healthz, /readyz and /metrics (bot/health.py).
 
 Telegram posts each update to WEBHOOK_URL with WEBHOOK_SECRET in the
 X-Telegram-Bot-Api-Secret-Token header; aiogram's SimpleRequestHandler answers 401 to any
@@ -23,6 +24,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_applicati
 from aiohttp import web
 
 from bot.config import Settings
+from bot.health import add_health_routes
 from bot.startup import StartupError
 
 log = logging.getLogger(__name__)
@@ -79,6 +81,7 @@ def create_web_app(dp: Dispatcher, bot: Bot, settings: Settings) -> web.Applicat
         log.info("webhook set: Telegram posts updates to %s", url)
 
     app.on_startup.append(set_webhook)
+    add_health_routes(app, dp)
     return app
 
 

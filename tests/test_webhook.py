@@ -156,3 +156,12 @@ def test_polling_stays_the_default() -> None:
     args = cli.build_parser().parse_args(["run"])
     assert args.webhook is False
     assert cli.build_parser().parse_args(["run", "--webhook"]).webhook is True
+
+
+async def test_the_webhook_app_serves_health_and_metrics(webhook: Webhook) -> None:
+    assert (await webhook.client.get("/healthz")).status == 200
+    ready = await webhook.client.get("/readyz")
+    assert ready.status == 200, await ready.text()  # the start-up hooks started the worker
+    await webhook.post(webhook.fake.user_message(42, "/start", first_name="Anna"))
+    text = await (await webhook.client.get("/metrics")).text()
+    assert 'bot_updates_total{type="message"} 1.0' in text
