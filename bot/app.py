@@ -227,18 +227,26 @@ async def run_bot(
         try:
             await check_telegram(bot, settings, connect_delays)
             if webhook:
-                from bot.web import create_web_app, serve
+                from bot.web import serve_webhook
 
-                await serve(create_web_app(dp, bot, settings), settings)
-            elif settings.health_server:
-                from bot.health import create_health_app
-                from bot.web import listening
-
-                async with listening(create_health_app(dp), settings):
-                    await dp.start_polling(bot)
+                await serve_webhook(dp, bot, settings)
             else:
-                await dp.start_polling(bot)
+                # Telegram refuses getUpdates while a webhook is set (a past `run --webhook`);
+                # the updates it holds stay and come by polling.
+                await bot.delete_webhook(drop_pending_updates=False)
+                await _poll(dp, bot, settings)
         finally:
             await bot.session.close()
     finally:
         await db.dispose()
+
+
+async def _poll(dp: Dispatcher, bot: Bot, settings: Settings) -> None:
+    if not settings.health_server:
+        await dp.start_polling(bot)
+        return
+    from bot.health import create_health_app
+    from bot.web import listening
+
+    async with listening(create_health_app(dp), settings):
+        await dp.start_polling(bot)

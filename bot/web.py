@@ -50,13 +50,10 @@ def webhook_settings_error(settings: Settings) -> str | None:
 
 
 def create_web_app(dp: Dispatcher, bot: Bot, settings: Settings) -> web.Application:
-    """The webhook app: POST WEBHOOK_URL's path → the dispatcher, with the secret checked.
-
-    Its start-up runs the dispatcher's start-up hooks, then points Telegram at WEBHOOK_URL;
-    its shutdown runs the dispatcher's shutdown hooks. The webhook stays set at shutdown:
-    Telegram keeps the updates until the bot (or another copy of it) is back.
-    """
-    assert settings.webhook_url is not None and settings.webhook_secret is not None
+    """The webhook app: POST WEBHOOK_URL's path → the dispatcher, with the secret checked;
+    GET /healthz, /readyz, /metrics. Its start-up and shutdown run the dispatcher's hooks.
+    `set_webhook` points Telegram at it once it listens."""
+    assert settings.webhook_secret is not None
     secret = settings.webhook_secret.get_secret_value()
     app = web.Application()
     # First the dispatcher's hooks (worker, scheduler), then the route's (it closes the
@@ -68,19 +65,6 @@ def create_web_app(dp: Dispatcher, bot: Bot, settings: Settings) -> web.Applicat
         app, path=settings.webhook_path
     )
 
-    async def set_webhook(_app: web.Application) -> None:
-        url = settings.webhook_url
-        assert url is not None
-        try:
-            await bot.set_webhook(
-                url, secret_token=secret, allowed_updates=dp.resolve_used_update_types()
-            )
-        except TelegramAPIError as exc:
-            msg = f"Telegram refused WEBHOOK_URL {url} ({exc.message}): check WEBHOOK_URL"
-            raise StartupError(msg) from None
-        log.info("webhook set: Telegram posts updates to %s", url)
-
-    app.on_startup.append(set_webhook)
     add_health_routes(app, dp)
     return app
 
@@ -106,16 +90,40 @@ async def listening(app: web.Application, settings: Settings) -> AsyncIterator[N
         await runner.cleanup()  # the shutdown hooks
 
 
-async def serve(app: web.Application, settings: Settings) -> None:
-    """Serve `app` until SIGINT or SIGTERM (what `docker stop` and systemd send)."""
-    async with listening(app, settings):
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
+async def set_webhook(dp: Dispatcher, bot: Bot, settings: Settings) -> None:
+    """Tell Telegram to post updates to WEBHOOK_URL, with the secret and the update types the
+    handlers use (as polling asks for them). The webhook stays set when the bot stops:
+    Telegram keeps the updates until the bot (or another copy of it) is back."""
+    url = settings.webhook_url
+    assert url is not None and settings.webhook_secret is not None
+    try:
+        await bot.set_webhook(
+            url,
+            secret_token=settings.webhook_secret.get_secret_value(),
+            allowed_updates=dp.resolve_used_update_types(),
+        )
+    except TelegramAPIError as exc:
+        msg = f"Telegram refused WEBHOOK_URL {url} ({exc.message}): check WEBHOOK_URL"
+        raise StartupError(msg) from None
+    log.info("webhook set: Telegram posts updates to %s", url)
+
+
+async def serve_webhook(dp: Dispatcher, bot: Bot, settings: Settings) -> None:
+    """`run --webhook`: listen first, then tell Telegram, until SIGINT or SIGTERM."""
+    async with listening(create_web_app(dp, bot, settings), settings):
+        await set_webhook(dp, bot, settings)
+        await _until_signalled()
+
+
+async def _until_signalled() -> None:
+    """Return at SIGINT or SIGTERM (what `docker stop` and systemd send)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        try:
-            await stop.wait()
-        finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(sig)
-        log.info("stopping")
+            loop.remove_signal_handler(sig)
+    log.info("stopping")

@@ -6,19 +6,23 @@ updates, and the bot's answers go to the fake Bot API server as in polling mode.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import ClientSession
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot import cli
-from bot.app import create_bot, create_dispatcher
+from bot.app import create_bot, create_dispatcher, run_bot
 from bot.config import Settings, SettingsError, load_settings
-from bot.web import NO_WEBHOOK_SECRET, NO_WEBHOOK_URL, create_web_app
+from bot.web import NO_WEBHOOK_SECRET, NO_WEBHOOK_URL, create_web_app, set_webhook
 from services.ratelimit import RateLimiter
 from storage.database import Database
 from tests.conftest import FakeClock, make_settings
@@ -57,7 +61,8 @@ async def webhook(
     bot = create_bot(settings, dp["limiter"])
     app = create_web_app(dp, bot, settings)
     client = TestClient(TestServer(app, host="127.0.0.1"))
-    await client.start_server()  # the app's start-up: dispatcher hooks, then setWebhook
+    await client.start_server()  # the app's start-up: the dispatcher's hooks
+    await set_webhook(dp, bot, settings)  # as serve_webhook does once the app listens
     try:
         yield Webhook(client, fake, sqlite_db, settings)
     finally:
@@ -165,3 +170,62 @@ async def test_the_webhook_app_serves_health_and_metrics(webhook: Webhook) -> No
     await webhook.post(webhook.fake.user_message(42, "/start", first_name="Anna"))
     text = await (await webhook.client.get("/metrics")).text()
     assert 'bot_updates_total{type="message"} 1.0' in text
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def stop(task: asyncio.Task[None]) -> None:
+    task.cancel()  # as SIGTERM does: the shutdown hooks run, the webhook stays set
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def test_run_webhook_end_to_end(fake: FakeTelegram, sqlite_db: Database) -> None:
+    """`python -m bot run --webhook`'s coroutine: the same start-up checks, then the web app."""
+    port = free_port()
+    settings = make_settings(
+        fake, sqlite_db, webhook_url=WEBHOOK_URL, webhook_secret=SECRET, web_port=port
+    )
+    task = asyncio.create_task(run_bot(settings, webhook=True))
+    try:
+        await fake.wait_for(lambda c: c.method == "setWebhook")  # once the app listens
+        assert fake.calls_of("getMe")  # checked Telegram first, as polling does
+        base = f"http://127.0.0.1:{port}"
+        async with ClientSession() as http:
+            update = fake.user_message(42, "/start", first_name="Anna")
+            async with http.post(f"{base}/tg/updates", json=update) as response:
+                assert response.status == 401
+            headers = {HEADER: SECRET}
+            async with http.post(f"{base}/tg/updates", json=update, headers=headers) as response:
+                assert response.status == 200
+            assert fake.sent_messages(42)
+            async with http.get(f"{base}/readyz") as response:
+                assert response.status == 200
+    finally:
+        await stop(task)
+    assert not fake.calls_of("deleteWebhook")
+    assert not fake.calls_of("getUpdates")
+
+
+async def test_polling_removes_a_webhook_and_can_serve_health(
+    fake: FakeTelegram, sqlite_db: Database
+) -> None:
+    port = free_port()
+    settings = make_settings(fake, sqlite_db, health_server=True, web_port=port)
+    task = asyncio.create_task(run_bot(settings))
+    try:
+        await fake.wait_for(lambda c: c.method == "getUpdates")
+        (delete,) = fake.calls_of("deleteWebhook")
+        assert delete.index < fake.calls_of("getUpdates")[0].index
+        async with (
+            ClientSession() as http,
+            http.get(f"http://127.0.0.1:{port}/readyz") as response,
+        ):
+            assert response.status == 200, await response.text()
+    finally:
+        await stop(task)
+    assert not fake.calls_of("setWebhook")
