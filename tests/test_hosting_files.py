@@ -116,9 +116,7 @@ async def test_compose_healthcheck_asks_a_path_the_web_app_serves(app: RunningBo
 def test_systemd_unit_runs_commands_the_cli_accepts() -> None:
     unit = (ROOT / "deploy" / "retention-bot.service").read_text(encoding="utf-8")
     entries = dict(
-        line.split("=", 1)
-        for line in unit.splitlines()
-        if "=" in line and not line.startswith("#")
+        line.split("=", 1) for line in unit.splitlines() if "=" in line and not line.startswith("#")
     )
     assert entries["User"] not in ("root", "0")
     for key, expected in (("ExecStartPre", "migrate"), ("ExecStart", "run")):
