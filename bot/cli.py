@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="A Telegram bot that keeps a shop's customers coming back.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    run = commands.add_parser("run", help="run the bot (long polling); the default")
+    run = commands.add_parser("run", help="run the bot (long polling, or --webhook); the default")
     run.add_argument(
         "--webhook",
         action="store_true",
