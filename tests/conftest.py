@@ -6,19 +6,24 @@ from __future__ import annotations
 import asyncio
 import functools
 import gettext
+import inspect
 import os
 import shutil
+import ssl
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 import asyncpg
 import pytest
 from aiogram import Bot, Dispatcher
+from aiogram.client.session import aiohttp as aiohttp_session_module
+from aiogram.dispatcher.event.handler import CallableObject
 from sqlalchemy import event
 
 import bot.app as app_module
@@ -103,6 +108,50 @@ def catalogues_parsed_once() -> Iterator[None]:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(CatalogI18n, "find_locales", find_locales)
+        yield
+
+
+def _signature_key(callback: Any) -> object | None:
+    """What a handler's or filter's signature depends on, or None when it is not reusable."""
+    callback = inspect.unwrap(callback)
+    # A function's parameters come from its code object: every `lambda: True` aiogram makes
+    # for an event observer shares one.
+    if inspect.isfunction(callback):
+        return callback.__code__
+    if inspect.ismethod(callback):
+        return ("bound", callback.__func__.__code__)
+    if isinstance(callback, functools.partial) or inspect.isclass(callback):
+        return None
+    return ("instance", type(callback))  # a filter object: its class's __call__
+
+
+@pytest.fixture(autouse=True, scope="session")
+def dispatchers_built_quickly() -> Iterator[None]:
+    """Each dispatcher the tests build (hundreds per run) makes aiogram inspect the signature
+    of every handler and filter again, about 60 ms of CPU a dispatcher, and each bot session
+    loads the system's CA certificates into a new SSL context (17 ms). Both results depend
+    only on code and files that do not change during a run, so each process does them once."""
+    post_init = CallableObject.__post_init__
+    inspected: dict[object, tuple[bool, frozenset[str], bool]] = {}
+
+    def cached_post_init(self: CallableObject) -> None:
+        key = _signature_key(self.callback)
+        known = inspected.get(key) if key is not None else None
+        if known is None:
+            post_init(self)
+            if key is not None:
+                inspected[key] = (self.awaitable, frozenset(self.params), self.varkw)
+            return
+        self.awaitable, params, self.varkw = known
+        self.params = set(params)
+
+    context = functools.lru_cache(maxsize=None)(ssl.create_default_context)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(CallableObject, "__post_init__", cached_post_init)
+        # Only aiogram's session module sees the cached context (a namespace of its own).
+        patch.setattr(
+            aiohttp_session_module, "ssl", SimpleNamespace(create_default_context=context)
+        )
         yield
 
 
