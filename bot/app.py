@@ -18,6 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.config import Settings
 from bot.errors import register_error_handlers
 from bot.menu import set_command_menus
+from bot.metrics import BotMetrics
 from bot.owner_language import OwnerLanguageMiddleware
 from bot.shop_profile import ShopProfileMiddleware
 from bot.startup import StartupError, check_telegram, open_database
@@ -159,6 +160,9 @@ def create_dispatcher(
     dp["analytics"] = AnalyticsService(db, settings.zone)
     dp["posts"] = ChannelPostService(db, settings.channel_id)
     dp["progress"] = CampaignProgress(campaigns, i18n, settings.default_language, clock)
+    # First of the outer middlewares: it times the whole handling of each update (/metrics).
+    dp["metrics"] = BotMetrics()
+    dp.update.outer_middleware(dp["metrics"].middleware)
     dp.update.outer_middleware(RoleMiddleware(frozenset(settings.owner_ids)))
     dp.update.outer_middleware(UserLanguageMiddleware(i18n))
     # After RoleMiddleware: owners' notices go in the language they last wrote to us in.
@@ -190,16 +194,17 @@ async def on_startup(
     delivery: DeliveryWorker,
     progress: CampaignProgress,
     clock: Clock,
+    metrics: BotMetrics,
 ) -> None:
     # Replies, edits and outbox sends share one budget (the worker's limiter, which a
     # test may have swapped for a faster one before polling started).
-    pace_requests(bot, delivery.limiter)
+    pace_requests(bot, delivery.limiter).counts = metrics.counts
     await set_command_menus(bot, settings)
     # AsyncIOScheduler binds to the running loop, so it starts here, not at construction.
     scheduler.start()
     # Rows a crash left half-sent are reported as uncertain before anything new goes out.
     delivery.attach(bot)
-    await delivery.recover(clock())
+    metrics.counts.uncertain_rows += await delivery.recover(clock())
     delivery.start()
     progress.start(bot)
     log.info("bot started as instance %s", delivery.instance)
@@ -218,6 +223,15 @@ async def on_shutdown(
 
 async def run_polling(settings: Settings, *, connect_delays: Sequence[float] | None = None) -> None:
     """Raises StartupError (one line naming the setting to fix) when the bot cannot start."""
+    await run_bot(settings, connect_delays=connect_delays)
+
+
+async def run_bot(
+    settings: Settings, *, webhook: bool = False, connect_delays: Sequence[float] | None = None
+) -> None:
+    """The bot with long polling (the default) or a webhook (bot/web.py); both start alike:
+    the database migrated and writable, Telegram answering, then the dispatcher's start-up
+    hooks (menus, scheduler, delivery worker). Raises StartupError when it cannot start."""
     if not settings.owner_ids:
         log.warning("OWNER_IDS is empty: nobody can log sales; see .env.example")
     db = await open_database(settings)
@@ -229,7 +243,18 @@ async def run_polling(settings: Settings, *, connect_delays: Sequence[float] | N
             raise StartupError(BAD_TOKEN_FORMAT) from None
         try:
             await check_telegram(bot, settings, connect_delays)
-            await dp.start_polling(bot)
+            if webhook:
+                from bot.web import create_web_app, serve
+
+                await serve(create_web_app(dp, bot, settings), settings)
+            elif settings.health_server:
+                from bot.health import create_health_app
+                from bot.web import listening
+
+                async with listening(create_health_app(dp), settings):
+                    await dp.start_polling(bot)
+            else:
+                await dp.start_polling(bot)
         finally:
             await bot.session.close()
     finally:

@@ -30,7 +30,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="A Telegram bot that keeps a shop's customers coming back.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser("run", help="run the bot (long polling); the default")
+    run = commands.add_parser("run", help="run the bot (long polling); the default")
+    run.add_argument(
+        "--webhook",
+        action="store_true",
+        help="take updates on a webhook (WEBHOOK_URL, WEBHOOK_SECRET, WEB_HOST, WEB_PORT)",
+    )
     commands.add_parser("migrate", help="create or upgrade the database tables")
     export = commands.add_parser("export", help="write customers, purchases or services as CSV")
     export.add_argument("kind", choices=KINDS)
@@ -66,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     command = args.command or "run"
     if command == "run":
-        return _run(settings)
+        return _run(settings, webhook=getattr(args, "webhook", False))
     if command in cli_analytics.COMMANDS:
         return cli_analytics.main(args, settings)
     if command in ("import", "load") and not args.file.is_file():
@@ -89,16 +94,23 @@ async def _command(settings: Settings, command: str, args: argparse.Namespace) -
     return await _import(settings, args.kind, args.file)
 
 
-def _run(settings: Settings) -> int:
+def _run(settings: Settings, *, webhook: bool = False) -> int:
     if settings.bot_token is None or not settings.bot_token.get_secret_value().strip():
         print(NO_TOKEN, file=sys.stderr)
         return 2
-    from bot.app import run_polling
+    from bot.app import run_bot
     from bot.startup import StartupError
 
+    if webhook:
+        from bot.web import webhook_settings_error
+
+        problem = webhook_settings_error(settings)
+        if problem is not None:
+            print(problem, file=sys.stderr)
+            return 2
     try:
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(run_polling(settings))
+            asyncio.run(run_bot(settings, webhook=webhook))
     except StartupError as exc:
         print(exc, file=sys.stderr)
         return 1

@@ -6,7 +6,9 @@ and they live in the database.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -14,6 +16,9 @@ from pydantic_core import PydanticUseDefault
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/bot.db"
+
+# What Telegram accepts as a webhook's secret_token: 1-256 of A-Z a-z 0-9 _ -.
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 # Plain URLs people copy from hosting panels, mapped to the async drivers we ship.
 _DRIVER_PREFIXES = {
@@ -54,6 +59,17 @@ class Settings(BaseSettings):
     # An unfinished conversation (and the personal data it holds) expires this long after
     # its last step; Redis enforces it. The in-memory storage is emptied by every restart.
     fsm_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)
+    # Webhook mode (`run --webhook`): Telegram posts updates to WEBHOOK_URL (https, behind a
+    # reverse proxy that forwards its path to WEB_HOST:WEB_PORT), with WEBHOOK_SECRET in a header.
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8080, ge=1, le=65535)
+    # Polling mode: also serve /healthz, /readyz and /metrics on WEB_HOST:WEB_PORT
+    # (webhook mode always serves them next to the webhook).
+    health_server: bool = False
+    # /readyz fails when a due outbox message has waited longer than this: the worker is stuck.
+    ready_outbox_delay_minutes: int = Field(default=15, ge=1, le=24 * 60)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -136,6 +152,34 @@ class Settings(BaseSettings):
         if not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis:// or rediss://")
         return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _https_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme != "https" or not parts.hostname:
+            raise ValueError(
+                "Telegram posts only to https:// addresses, such as https://bot.example.com/webhook"
+            )
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError(
+                "use 1-256 characters A-Z, a-z, 0-9, _ and - only "
+                "(e.g. the output of: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        return value
+
+    @property
+    def webhook_path(self) -> str:
+        """Where the web app listens for updates: the path of WEBHOOK_URL (a proxy forwards it)."""
+        path = urlsplit(self.webhook_url).path if self.webhook_url else "/webhook"
+        return path or "/"
 
     @property
     def zone(self) -> ZoneInfo:

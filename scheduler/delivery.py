@@ -194,6 +194,11 @@ class DeliveryWorker:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
+    @property
+    def running(self) -> bool:
+        """The background task is alive (what /readyz asks)."""
+        return self._task is not None and not self._task.done()
+
     def notify(self) -> None:
         """Something was queued: look at the outbox now rather than at the next poll."""
         self._wake.set()

@@ -45,6 +45,7 @@ from aiogram.exceptions import (
 )
 from aiogram.methods.base import TelegramType
 
+from services.metrics import RequestCounts
 from services.ratelimit import ChatId, RateLimiter
 
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ DEFAULT_MAX_RETRY_AFTER = 10  # 429s waited out per request before giving up
 _PACED_EXTRA = frozenset({"copymessage", "copymessages", "forwardmessage", "forwardmessages"})
 _NOT_PACED = frozenset({"sendchataction"})
 _RETRIED_EXTRA = frozenset({"answercallbackquery"})
+_MESSAGES = ("send", "copy", "forward")  # methods that post a message (counted as sent)
 
 # Set by the delivery worker around its sends: "already granted (bulk); do not retry".
 _bulk_granted: ContextVar[bool] = ContextVar("bulk_send_granted", default=False)
@@ -120,6 +122,7 @@ class PacedRequests(BaseRequestMiddleware):
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.limiter = limiter
+        self.counts = RequestCounts()  # the app's /metrics replaces it with its own
         self._retry_budget = retry_budget
         self._first_backoff = first_backoff
         self._max_retry_after = max_retry_after
@@ -127,6 +130,18 @@ class PacedRequests(BaseRequestMiddleware):
         self._sleep = sleep
 
     async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        response = await self._request(make_request, bot, method)
+        name = _method_name(method)
+        if name.startswith(_MESSAGES) and name not in _NOT_PACED:
+            self.counts.messages_sent += 1
+        return response
+
+    async def _request(
         self,
         make_request: NextRequestMiddlewareType[TelegramType],
         bot: Bot,
@@ -146,6 +161,7 @@ class PacedRequests(BaseRequestMiddleware):
             try:
                 return await make_request(bot, method)
             except TelegramRetryAfter as exc:
+                self.counts.too_many_requests += 1
                 self.limiter.pause(exc.retry_after)
                 waited_out += 1
                 if waited_out > self._max_retry_after:
@@ -178,6 +194,7 @@ class PacedRequests(BaseRequestMiddleware):
         try:
             return await make_request(bot, method)
         except TelegramRetryAfter as exc:
+            self.counts.too_many_requests += 1
             # Replies must wait too: the flood limit is the bot's, not the outbox's.
             self.limiter.pause(exc.retry_after)
             raise
