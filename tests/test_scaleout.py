@@ -173,7 +173,7 @@ class Balancer:
         self.landed.append(instance.number)
 
 
-async def prefill_promo(db: Database) -> None:
+async def prefill_promo(db: Database, messages: int = MESSAGES) -> None:
     """The promo, queued: one row per customer (what /promo's confirmation inserts)."""
     now = datetime.now(UTC) - timedelta(seconds=1)
     rows = [
@@ -187,7 +187,7 @@ async def prefill_promo(db: Database) -> None:
             "not_before": now,
             "created_at": now,
         }
-        for n in range(MESSAGES)
+        for n in range(messages)
     ]
     async with db.transaction() as repos:
         await repos.session.execute(insert(OutboxMessage), rows)
@@ -258,14 +258,20 @@ async def test_three_webhook_instances_share_the_outbox_the_budget_and_the_scans
             return sum(1 for c in sends() if c.ok and int(c.chat_id or 0) >= FIRST_CHAT)
 
         await wait_for(
-            lambda: promo_sent() >= MESSAGES // 4, "a quarter sent", 120, instances[0].log
+            lambda: promo_sent() >= MESSAGES // 4,
+            "a quarter sent",
+            120,
+            instances[0].log,
+            every=0.1,
         )
         user = 42
         await register_across_instances(fake, balancer, user)
         assert len(set(balancer.landed)) >= 3, balancer.landed  # every instance took a step
 
         # Kill one instance half-way: whatever it held in flight stays `sending` …
-        await wait_for(lambda: promo_sent() >= MESSAGES // 2, "half sent", 120, instances[0].log)
+        await wait_for(
+            lambda: promo_sent() >= MESSAGES // 2, "half sent", 120, instances[0].log, every=0.1
+        )
         victim = instances[1]
         assert victim.process is not None
         victim.process.send_signal(signal.SIGKILL)
@@ -328,11 +334,19 @@ def check_promo(
     # Only the dead instance's rows in flight became uncertain, no more than it could hold.
     uncertain = {i for i, (s, _, _) in final.items() if s == OutboxStatus.UNCERTAIN}
     assert uncertain == held
+    assert held, "the kill caught nothing in flight"
+    # All three drained the one outbox (each claim names its holder).
+    assert len({h for s, h, _ in final.values() if s == OutboxStatus.SENT}) == INSTANCES
     assert len(uncertain) <= CONCURRENCY
     assert len(sent) + len(uncertain) == MESSAGES
 
     # Telegram's limits held for all three together: no 429, never more than 30 in a second.
     refused = [c for c in fake.calls if c.status == 429]
     assert not refused, f"{len(refused)} requests got 429"
-    times = [c.at for c in sends if c.ok]
-    assert most_in_any(times, 1.0) <= 30
+    # The fake enforces the limit as Telegram does (a bucket of 30, refilled at 30/s): no 429
+    # above is the real check. Arrival times bunch up when this test's own loop is busy (it
+    # shares it with the fake), so a single second can show more; over spans of 5 s, and over
+    # the whole run, the rate is Telegram's at most (a bucket's burst of 30 the only slack).
+    times = sorted(c.at for c in sends if c.ok)
+    assert most_in_any(times, 5.0) <= 5 * 30 + 30
+    assert (len(times) - 1) / (times[-1] - times[0]) <= 30
