@@ -17,20 +17,26 @@ any bulk send (the outbox) that waits at the same time; bulk sends take what rep
 Several instances of the bot spend one budget: Telegram counts per bot, not per process. Given
 a `SharedBudget` (storage/redis_budget.py keeps one in Redis), a grant that passes the local
 checks is also taken from the shared budget, atomically for all instances; the local checks
-still order replies before bulk sends inside each process.
+still order replies before bulk sends inside each process. While the shared budget cannot be
+reached, each process paces itself alone (logged): a 429 is waited out, a lost message is not.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import time
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 ChatId = int | str
+
+log = logging.getLogger(__name__)
+_T = TypeVar("_T")
+_WARN_EVERY = 60.0  # seconds between warnings that the shared budget is unreachable
 
 DEFAULT_PER_SECOND = 30.0
 DEFAULT_PER_CHAT_PER_SECOND = 1.0
@@ -116,6 +122,7 @@ class RateLimiter:
         self.group_window = pacing.group_window
         self.shared = shared
         self._pausing: set[asyncio.Task[None]] = set()
+        self._warned_at = float("-inf")
         self._clock = clock
         self._sleep = sleep
         self._granted: deque[float] = deque(maxlen=self.burst)
@@ -133,7 +140,9 @@ class RateLimiter:
         if self.shared is None:
             return
         try:
-            task = asyncio.get_running_loop().create_task(self.shared.pause(seconds))
+            task = asyncio.get_running_loop().create_task(
+                self._ask_shared(self.shared.pause(seconds))
+            )
         except RuntimeError:  # no loop: nothing can be sending in this process either
             return
         self._pausing.add(task)
@@ -201,7 +210,21 @@ class RateLimiter:
         A reply waiting here still counts as ready, so local bulk sends keep stepping aside."""
         if self.shared is None:
             return 0.0
-        return await self.shared.take(chat_id)
+        return await self._ask_shared(self.shared.take(chat_id)) or 0.0
+
+    async def _ask_shared(self, request: Awaitable[_T]) -> _T | None:
+        """The shared budget's answer, or None when it cannot be reached (then the local
+        budget alone decides: better a 429, which is waited out, than no message at all)."""
+        try:
+            return await request
+        except Exception:
+            now = self._clock()
+            if now - self._warned_at >= _WARN_EVERY:
+                self._warned_at = now
+                log.warning(
+                    "shared send budget unreachable; pacing this process alone", exc_info=True
+                )
+            return None
 
     def _reply_ready(self) -> bool:
         """A reply waits only for the global budget (its own chat is free): it goes first."""
@@ -231,7 +254,7 @@ class RateLimiter:
                 return False
             delay = self.global_delay()
             if delay <= 0 and self.shared is not None:
-                delay = await self.shared.delay()
+                delay = await self._ask_shared(self.shared.delay()) or 0.0
             if delay <= 0:
                 return True
             if stop is None:

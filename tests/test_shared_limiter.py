@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import os
+import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -161,3 +163,27 @@ def make_settings_for(url: str | None) -> Settings:
     return load_settings(
         _env_file=None, bot_token="123456:ABC-token", rate_limit_redis_url=url or ""
     )
+
+
+async def test_an_unreachable_redis_leaves_each_process_pacing_itself(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    free = socket.socket()
+    free.bind(("127.0.0.1", 0))
+    port = free.getsockname()[1]
+    free.close()  # nobody listens there
+    budget = RedisBudget.from_url(f"redis://127.0.0.1:{port}/0", "gone", Pacing.of())
+    limiter = RateLimiter(shared=budget)
+    try:
+        with caplog.at_level(logging.WARNING, logger="services.ratelimit"):
+            started = time.monotonic()
+            await asyncio.wait_for(limiter.acquire(1), 10)
+            await asyncio.wait_for(limiter.acquire(2, bulk=True), 10)
+            assert await asyncio.wait_for(limiter.wait_ready(), 10)
+            limiter.pause(0.01)
+            await asyncio.sleep(0.1)
+        assert time.monotonic() - started < 10
+        warnings = [r for r in caplog.records if "unreachable" in r.getMessage()]
+        assert len(warnings) == 1  # once a minute, not once a message
+    finally:
+        await limiter.close()
