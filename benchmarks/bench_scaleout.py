@@ -1,6 +1,6 @@
 """1, 2 and 3 bot instances (webhook mode, one PostgreSQL, one Redis) drain one outbox.
 
-Run from the repository root with a PostgreSQL server and a Redis you may empty:
+Run from the repository root with a PostgreSQL server and a Redis:
 
     TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/test \\
     TEST_REDIS_URL=redis://127.0.0.1:6379/7 \\
@@ -30,7 +30,6 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -38,7 +37,14 @@ from storage.database import Database
 from tests.conftest import _async_url
 from tests.fakes.telegram import FakeTelegram
 from tests.test_crash import stop, wait_for
-from tests.test_scaleout import FIRST_CHAT, Instance, free_port, prefill_promo, promo_rows
+from tests.test_scaleout import (
+    FIRST_CHAT,
+    Instance,
+    forget_bot_keys,
+    free_port,
+    prefill_promo,
+    promo_rows,
+)
 from tests.test_shared_limiter import most_in_any
 
 
@@ -54,8 +60,7 @@ async def fresh_database(admin_url: str, name: str) -> str:
 async def run(count: int, messages: int, postgres: str, redis_url: str) -> dict[str, float]:
     admin_url = _async_url(postgres)
     url = await fresh_database(admin_url, f"bench_scaleout_{count}")
-    redis = Redis.from_url(redis_url)
-    await redis.flushdb()
+    await forget_bot_keys(redis_url)
     db = Database(url)
     await db.migrate()
     await prefill_promo(db, messages)
@@ -92,8 +97,7 @@ async def run(count: int, messages: int, postgres: str, redis_url: str) -> dict[
     span = times[-1] - times[0] if len(times) > 1 else float("nan")
     final = await promo_rows(db)
     await db.dispose()
-    await redis.flushdb()
-    await redis.aclose()
+    await forget_bot_keys(redis_url)
     statuses = Counter(s for s, _, _ in final.values())
     return {
         "instances": count,

@@ -52,6 +52,7 @@ SECRET = "scale-out-secret"
 WEBHOOK_URL = "https://bot.example.com/tg/updates"
 LEASE = 3  # seconds: short, so the test need not wait a minute for the dead one's rows
 CONCURRENCY = 8  # the delivery worker's default: the most rows one instance holds
+CUSTOMER = 42_042  # who registers across the instances (their FSM keys are fsm:<id>:…)
 
 pytestmark = [
     pytest.mark.slow,
@@ -100,17 +101,26 @@ async def database_url() -> AsyncIterator[str]:
         await admin.dispose()
 
 
+async def forget_bot_keys(url: str) -> None:
+    """The test's conversation state and the bot's send budget, nothing else in that Redis."""
+    redis = Redis.from_url(url)
+    bot_id = BOT_TOKEN.split(":", 1)[0]
+    for pattern in (f"fsm:{CUSTOMER}:*", f"tg-budget:{{{bot_id}}}*"):
+        keys = [key async for key in redis.scan_iter(pattern)]
+        if keys:
+            await redis.delete(*keys)
+    await redis.aclose()
+
+
 @pytest.fixture
 async def redis_url() -> AsyncIterator[str]:
-    """The helper's own Redis database, emptied before and after (FSM and the budget)."""
+    """Redis for the FSM and the budget, without the test bot's keys from an earlier run."""
     assert REDIS_URL is not None
-    redis = Redis.from_url(REDIS_URL)
-    await redis.flushdb()
+    await forget_bot_keys(REDIS_URL)
     try:
         yield REDIS_URL
     finally:
-        await redis.flushdb()
-        await redis.aclose()
+        await forget_bot_keys(REDIS_URL)
 
 
 class Instance:
@@ -264,7 +274,7 @@ async def test_three_webhook_instances_share_the_outbox_the_budget_and_the_scans
             instances[0].log,
             every=0.1,
         )
-        user = 42
+        user = CUSTOMER
         await register_across_instances(fake, balancer, user)
         assert len(set(balancer.landed)) >= 3, balancer.landed  # every instance took a step
 
@@ -304,7 +314,7 @@ async def test_three_webhook_instances_share_the_outbox_the_budget_and_the_scans
         await session.close()
         final = await promo_rows(db)
         async with db.reading() as repos:
-            customer = await repos.customers.by_telegram_id(42)
+            customer = await repos.customers.by_telegram_id(CUSTOMER)
         await db.dispose()
 
     logs = {i.number: i.log.read_text() for i in instances}
