@@ -43,7 +43,7 @@ from services.inbox import InboxService
 from services.once import OnceService
 from services.owner_notices import OwnerLanguages, OwnerNotices
 from services.privacy import PrivacyService
-from services.ratelimit import RateLimiter
+from services.ratelimit import Pacing, RateLimiter
 from services.reachability import ReachabilityService
 from services.rebooking import RebookingService
 from services.sales import SalesService
@@ -82,6 +82,20 @@ def create_bot(settings: Settings, limiter: RateLimiter | None = None) -> Bot:
     )
     pace_requests(bot, limiter or RateLimiter())
     return bot
+
+
+def create_limiter(settings: Settings) -> RateLimiter:
+    """The process's one limiter; with RATE_LIMIT_REDIS_URL its budget is shared by every
+    instance of this bot (keyed by the bot's id, the part of the token before the colon)."""
+    if not settings.rate_limit_redis_url:
+        return RateLimiter()
+    from storage.redis_budget import RedisBudget
+
+    token = settings.bot_token.get_secret_value() if settings.bot_token else ""
+    bot_key = token.split(":", 1)[0] or "bot"
+    pacing = Pacing.of()
+    budget = RedisBudget.from_url(settings.rate_limit_redis_url, bot_key, pacing)
+    return RateLimiter(shared=budget)
 
 
 def create_fsm_storage(settings: Settings) -> BaseStorage:
@@ -138,7 +152,9 @@ def create_dispatcher(
         )  # fmt: skip
     i18n = create_i18n(settings.default_language)
     # The Bot arrives only with start_polling; on_startup attaches it to the worker.
-    dp["delivery"] = DeliveryWorker(db, None, settings, i18n, clock=clock)
+    dp["delivery"] = DeliveryWorker(
+        db, None, settings, i18n, clock=clock, limiter=create_limiter(settings)
+    )
     # The one limiter of the process: outbox sends and every other request share it.
     dp["limiter"] = dp["delivery"].limiter
     dp["reachability"] = ReachabilityService(db)
@@ -195,7 +211,7 @@ async def on_startup(
     metrics.counts.uncertain_rows += await delivery.recover(clock())
     delivery.start()
     progress.start(bot)
-    log.info("bot started")
+    log.info("bot started as instance %s", delivery.instance)
 
 
 async def on_shutdown(
@@ -203,6 +219,7 @@ async def on_shutdown(
 ) -> None:
     await progress.stop()
     await delivery.stop()
+    await delivery.limiter.close()
     if scheduler.running:
         scheduler.shutdown(wait=False)
     log.info("bot stopped")

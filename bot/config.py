@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Moscow"
     channel_id: int | None = None
     redis_url: str | None = None
+    # Several instances of one bot: their Telegram budget (~30 messages/s, 1/s per chat) is
+    # kept here and spent together. Unset: each process paces itself (one instance).
+    rate_limit_redis_url: str | None = None
     default_language: Literal["ru", "en"] = "ru"
     # An unfinished conversation (and the personal data it holds) expires this long after
     # its last step; Redis enforces it. The in-memory storage is emptied by every restart.
@@ -150,7 +153,7 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
-    @field_validator("redis_url")
+    @field_validator("redis_url", "rate_limit_redis_url")
     @classmethod
     def _redis_url(cls, value: str | None) -> str | None:
         if not value:

@@ -20,8 +20,15 @@ bulk grant itself, so a person waiting for a reply is served first, and runs the
 Crash safety: a row is marked `sent` only after Telegram accepted it, so a `sent` row is never
 sent again. Rows are claimed only as fast as they can be sent (at most `concurrency` at a
 time, and only while the limiter has room), so a crash leaves at most `concurrency` rows in
-`sending`; `recover()` at the next start marks them `uncertain` and logs them instead of
-re-sending (we cannot know whether Telegram delivered them).
+`sending`; they are marked `uncertain` and logged instead of re-sent (we cannot know whether
+Telegram delivered them).
+
+Several instances (PostgreSQL): each claim names its holder (`instance`: host-pid-random, new
+at every start) and holds a lease (`lease`, a minute) that the holder renews while the send is
+in flight. `recover()` — at start and then every half lease, in every instance — marks
+`uncertain` only rows whose lease ran out, so a starting instance leaves a live one's rows
+alone and a dead one's rows are reported a lease after it died. SQLite has one process: rows
+any other holder left in `sending` are its crash's leftovers at once.
 """
 
 from __future__ import annotations
@@ -29,6 +36,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import secrets
+import socket
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -67,11 +77,20 @@ IDLE_POLL = 1.0  # seconds: the longest nap, so rows queued by another process a
 _ERROR_TEXT_LIMIT = 500
 DEFAULT_MAX_BACKOFF = timedelta(minutes=5)  # the longest a row waits once Telegram is back
 DEFAULT_GIVE_UP_AFTER = timedelta(hours=48)  # counted from the row's first attempt
+# How long a claim stays ours without renewal: a dead instance's rows wait this long before
+# they are reported; far longer than a send plus a database hiccup, so live rows never expire.
+DEFAULT_LEASE = timedelta(seconds=60)
 _MAX_DOUBLINGS = 20  # 2**20 × any sane base is far past the cap; keeps the number small
 
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def new_instance_id() -> str:
+    """Who holds a claim: the host and process for people reading the table, and a random
+    tail so a restarted process with a reused pid is a different holder."""
+    return f"{socket.gethostname()[:40]}-{os.getpid()}-{secrets.token_hex(4)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +131,9 @@ class DeliveryWorker:
         backoff: timedelta = timedelta(seconds=10),
         max_backoff: timedelta = DEFAULT_MAX_BACKOFF,
         give_up_after: timedelta = DEFAULT_GIVE_UP_AFTER,
+        instance: str | None = None,
+        lease: timedelta = DEFAULT_LEASE,
+        renew_every: float | None = None,
     ) -> None:
         self._db = db
         self._bot = bot
@@ -125,6 +147,12 @@ class DeliveryWorker:
         self._backoff = backoff
         self._max_backoff = max_backoff
         self._give_up_after = give_up_after
+        self.instance = instance or new_instance_id()
+        self._lease = lease
+        # Real seconds between renewals: three chances before a lease runs out.
+        self._renew_every = renew_every or lease.total_seconds() / 3
+        self._held: set[int] = set()  # ids of rows this instance is sending now
+        self._next_sweep: datetime | None = None
         self._shop = ShopService(db)
         self._wake = asyncio.Event()
         # Set while the worker naps with nothing due: tests wait on it instead of guessing.
@@ -179,24 +207,46 @@ class DeliveryWorker:
         self.drained.clear()
 
     async def recover(self, now: datetime) -> int:
-        """Rows a crash left in `sending` become `uncertain`: reported, never re-sent."""
+        """Rows a dead instance left in `sending` (lease run out) become `uncertain`:
+        reported, never re-sent. Rows a live instance holds are left alone."""
+        self._next_sweep = now + self._lease / 2
+        alive = self.instance if self._db.is_sqlite else None
         async with self._writing() as repos:
-            rows = await repos.outbox.in_flight()
-            ids = [row.id for row in rows]
-            for outbox_id in ids:
+            rows = await repos.outbox.orphaned(now, alive=alive)
+            found = [(row.id, row.claimed_by) for row in rows]
+            for outbox_id, holder in found:
                 await repos.outbox.mark(
                     outbox_id,
                     OutboxStatus.UNCERTAIN,
-                    last_error=f"in flight when the bot stopped; found at {now.isoformat()}",
+                    last_error=(
+                        f"in flight when {holder or 'the bot'} stopped; found at {now.isoformat()}"
+                    ),
                 )
-        if ids:
+        if found:
             log.warning(
-                "%d outbox rows were being sent when the bot stopped and may or may not have "
-                "reached Telegram; marked uncertain, not re-sent: ids %s",
-                len(ids),
-                ",".join(map(str, ids)),
+                "%d outbox rows were being sent when the bot stopped (holders: %s) and may or "
+                "may not have reached Telegram; marked uncertain, not re-sent: ids %s",
+                len(found),
+                ",".join(sorted({holder or "?" for _, holder in found})),
+                ",".join(str(outbox_id) for outbox_id, _ in found),
             )
-        return len(ids)
+        return len(found)
+
+    async def renew_leases(self) -> int:
+        """Keep the claims on rows still in flight ours for another lease; how many."""
+        held = set(self._held)
+        if not held:
+            return 0
+        async with self._writing() as repos:
+            return await repos.outbox.renew_leases(self.instance, held, self._clock() + self._lease)
+
+    async def _keep_leases(self) -> None:
+        while True:
+            await asyncio.sleep(self._renew_every)
+            try:
+                await self.renew_leases()
+            except Exception:  # the next try may work; the lease has room for two misses
+                log.exception("could not renew the outbox leases of %s", self.instance)
 
     async def run_once(self, now: datetime) -> DeliveryReport:
         """Deliver every row due at `now` (rows put back for a retry wait for their time)."""
@@ -209,6 +259,8 @@ class DeliveryWorker:
             delay = IDLE_POLL
             try:
                 now = self._clock()
+                if self._next_sweep is None or now >= self._next_sweep:
+                    await self.recover(now)  # another instance may have died meanwhile
                 async with self._db.reading() as repos:
                     due = await repos.outbox.next_due_at()
                 if due is not None and due <= now:
@@ -249,6 +301,7 @@ class DeliveryWorker:
         currency = (await self._shop.profile()).currency
         active: set[asyncio.Task[None]] = set()
         exhausted = False
+        renewer = asyncio.create_task(self._keep_leases(), name="outbox-leases")
         try:
             while True:
                 room = self.concurrency - len(active)
@@ -280,6 +333,9 @@ class DeliveryWorker:
             if active:
                 # Cancelled from outside: let the sends in flight finish and be marked.
                 await asyncio.gather(*active, return_exceptions=True)
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
         return DeliveryReport(
             claimed=tally["claimed"],
             sent=tally["sent"],
@@ -299,7 +355,9 @@ class DeliveryWorker:
         """Claim due rows; rows for unreachable customers are settled here without a send."""
         jobs: list[_Job] = []
         async with self._writing() as repos:
-            rows = await repos.outbox.claim_due(now, limit)
+            rows = await repos.outbox.claim_due(
+                now, limit, holder=self.instance, lease_until=self._clock() + self._lease
+            )
             if not rows:
                 return jobs, 0
             recipients = await repos.reachability.recipients(
@@ -333,6 +391,7 @@ class DeliveryWorker:
                 language = language or pick_language(
                     recipient.language if recipient else None, self._settings.default_language
                 )
+                self._held.add(row.id)
                 jobs.append(
                     _Job(
                         row.id,
@@ -352,10 +411,13 @@ class DeliveryWorker:
         try:
             outcome = await self._send(job, currency)
         except Exception:
-            # A bug or the database, not Telegram: the row stays `sending` and becomes
-            # `uncertain` at the next start, which is the honest state if the send went out.
+            # A bug or the database, not Telegram: the row stays `sending`, its lease is no
+            # longer renewed, and it becomes `uncertain` when the lease runs out — the honest
+            # state if the send went out.
             log.exception("outbox row %s: could not finish its delivery", job.id)
             return
+        finally:
+            self._held.discard(job.id)
         tally[outcome] += 1
 
     async def _send(self, job: _Job, currency: str) -> str:

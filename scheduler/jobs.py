@@ -1,7 +1,9 @@
 """The scans the scheduler runs: plain functions of (database, shop zone, now) → rows queued.
 
 Each scan is idempotent (the outbox dedup key), so running one twice, at start-up after
-downtime, or from the CLI while the bot runs, never queues a message twice.
+downtime, or from the CLI while the bot runs, never queues a message twice. With several
+instances on one PostgreSQL database a scan also runs in one of them at a time (an advisory
+lock, storage/locks.py); the others skip that round. The dedup keys stay the safety net.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from services.feedback import queue_feedback
 from services.rebooking import queue_rebooking
 from services.schedule import nearest_slots
 from storage.database import Database
+from storage.locks import exclusive
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +65,21 @@ def _last_run_key(name: str) -> str:
 
 
 async def run_job(name: str, db: Database, zone: ZoneInfo, now: datetime) -> int:
-    """Run one scan now and record when it ran (for `python -m bot jobs list`)."""
+    """Run one scan now and record when it ran (for `python -m bot jobs list`); 0 when
+    another instance is running the same scan."""
+    return await try_run_job(name, db, zone, now) or 0
+
+
+async def try_run_job(name: str, db: Database, zone: ZoneInfo, now: datetime) -> int | None:
+    """Rows queued by the scan, or None when another instance holds it right now."""
     job = JOBS[name]
-    queued = await job.scan(db, zone, now)
-    async with db.transaction() as repos:
-        await repos.settings.put(_last_run_key(name), now.isoformat())
+    async with exclusive(db, f"scan:{name}") as mine:
+        if not mine:
+            log.info("job %s: another instance is running it; skipped", name)
+            return None
+        queued = await job.scan(db, zone, now)
+        async with db.transaction() as repos:
+            await repos.settings.put(_last_run_key(name), now.isoformat())
     if queued:
         log.info("job %s queued %d message(s)", name, queued)
     return queued

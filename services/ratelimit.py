@@ -13,23 +13,85 @@ they left us — up to `margin × window` of jitter — still fit.
 Groups and channels (negative ids, or "@name") also get Telegram's 20 messages a minute, kept
 the same way. Two priorities share the budgets: a person waiting for a reply is granted before
 any bulk send (the outbox) that waits at the same time; bulk sends take what replies leave.
+
+Several instances of the bot spend one budget: Telegram counts per bot, not per process. Given
+a `SharedBudget` (storage/redis_budget.py keeps one in Redis), a grant that passes the local
+checks is also taken from the shared budget, atomically for all instances; the local checks
+still order replies before bulk sends inside each process. While the shared budget cannot be
+reached, each process paces itself alone (logged): a 429 is waited out, a lost message is not.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import time
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 ChatId = int | str
+
+log = logging.getLogger(__name__)
+_T = TypeVar("_T")
+_WARN_EVERY = 60.0  # seconds between warnings that the shared budget is unreachable
 
 DEFAULT_PER_SECOND = 30.0
 DEFAULT_PER_CHAT_PER_SECOND = 1.0
 DEFAULT_PER_GROUP_PER_MINUTE = 20
 DEFAULT_MARGIN = 0.04
 _PRUNE_EVERY = 1024  # grants between sweeps of the per-chat table
+
+
+@dataclass(frozen=True, slots=True)
+class Pacing:
+    """The budgets as sliding windows: `burst` grants per `window` seconds overall, one per
+    `chat_interval` per private chat, `group_burst` per `group_window` per group or channel."""
+
+    burst: int
+    window: float
+    chat_interval: float
+    group_burst: int
+    group_window: float
+
+    @classmethod
+    def of(
+        cls,
+        per_second: float = DEFAULT_PER_SECOND,
+        per_chat_per_second: float = DEFAULT_PER_CHAT_PER_SECOND,
+        *,
+        per_group_per_minute: int = DEFAULT_PER_GROUP_PER_MINUTE,
+        margin: float = DEFAULT_MARGIN,
+    ) -> Pacing:
+        if per_second <= 0 or per_chat_per_second <= 0 or per_group_per_minute <= 0 or margin < 0:
+            msg = "rates must be positive and the margin not negative"
+            raise ValueError(msg)
+        # 30/s becomes "30 per 1.04 s"; 0.5/s becomes "1 per 2.08 s".
+        burst = max(1, math.floor(per_second))
+        return cls(
+            burst=burst,
+            window=burst / per_second * (1 + margin),
+            chat_interval=1 / per_chat_per_second * (1 + margin),
+            group_burst=per_group_per_minute,
+            group_window=60 * (1 + margin),
+        )
+
+
+class SharedBudget(Protocol):
+    """The budget all instances of the bot spend together (one per bot token)."""
+
+    async def take(self, chat_id: ChatId) -> float:
+        """Record a grant for `chat_id` and return 0, or return the seconds to wait first."""
+
+    async def delay(self) -> float:
+        """Seconds until the overall budget has room (a look, nothing recorded)."""
+
+    async def pause(self, seconds: float) -> None:
+        """Hold every instance's sends for `seconds` (after a 429)."""
+
+    async def close(self) -> None: ...
 
 
 class RateLimiter:
@@ -44,16 +106,23 @@ class RateLimiter:
         margin: float = DEFAULT_MARGIN,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        shared: SharedBudget | None = None,
     ) -> None:
-        if per_second <= 0 or per_chat_per_second <= 0 or per_group_per_minute <= 0 or margin < 0:
-            msg = "rates must be positive and the margin not negative"
-            raise ValueError(msg)
-        # 30/s becomes "30 per 1.04 s"; 0.5/s becomes "1 per 2.08 s".
-        self.burst = max(1, math.floor(per_second))
-        self.window = self.burst / per_second * (1 + margin)
-        self.chat_interval = 1 / per_chat_per_second * (1 + margin)
-        self.group_burst = per_group_per_minute
-        self.group_window = 60 * (1 + margin)
+        pacing = Pacing.of(
+            per_second,
+            per_chat_per_second,
+            per_group_per_minute=per_group_per_minute,
+            margin=margin,
+        )
+        self.pacing = pacing
+        self.burst = pacing.burst
+        self.window = pacing.window
+        self.chat_interval = pacing.chat_interval
+        self.group_burst = pacing.group_burst
+        self.group_window = pacing.group_window
+        self.shared = shared
+        self._pausing: set[asyncio.Task[None]] = set()
+        self._warned_at = float("-inf")
         self._clock = clock
         self._sleep = sleep
         self._granted: deque[float] = deque(maxlen=self.burst)
@@ -65,8 +134,25 @@ class RateLimiter:
         self._replies_waiting: Counter[ChatId] = Counter()
 
     def pause(self, seconds: float) -> None:
-        """Hold every send for `seconds` (after a 429: Telegram's retry_after)."""
+        """Hold every send for `seconds` (after a 429: Telegram's retry_after); with a shared
+        budget, every instance's sends (told in the background: the caller does not wait)."""
         self._paused_until = max(self._paused_until, self._clock() + seconds)
+        if self.shared is None:
+            return
+        try:
+            task = asyncio.get_running_loop().create_task(
+                self._ask_shared(self.shared.pause(seconds))
+            )
+        except RuntimeError:  # no loop: nothing can be sending in this process either
+            return
+        self._pausing.add(task)
+        task.add_done_callback(self._pausing.discard)
+
+    async def close(self) -> None:
+        if self._pausing:
+            await asyncio.gather(*self._pausing, return_exceptions=True)
+        if self.shared is not None:
+            await self.shared.close()
 
     def global_delay(self) -> float:
         """Seconds until the next grant is possible for a chat with nothing pending."""
@@ -97,8 +183,10 @@ class RateLimiter:
             while True:
                 delay = max(self.global_delay(), self.chat_delay(chat_id))
                 if delay <= 0:
-                    self._grant(chat_id)
-                    return
+                    delay = await self._take_shared(chat_id)
+                    if delay <= 0:
+                        self._grant(chat_id)
+                        return
                 await self._sleep(delay)
         finally:
             self._replies_waiting[chat_id] -= 1
@@ -111,9 +199,32 @@ class RateLimiter:
         while True:
             delay = max(self.global_delay(), self.chat_delay(chat_id))
             if delay <= 0 and not self._reply_ready():
-                self._grant(chat_id)
-                return
+                delay = await self._take_shared(chat_id)
+                if delay <= 0:
+                    self._grant(chat_id)
+                    return
             await self._sleep(max(delay, step))
+
+    async def _take_shared(self, chat_id: ChatId) -> float:
+        """0 when the shared budget granted (or there is none); else the seconds to wait.
+        A reply waiting here still counts as ready, so local bulk sends keep stepping aside."""
+        if self.shared is None:
+            return 0.0
+        return await self._ask_shared(self.shared.take(chat_id)) or 0.0
+
+    async def _ask_shared(self, request: Awaitable[_T]) -> _T | None:
+        """The shared budget's answer, or None when it cannot be reached (then the local
+        budget alone decides: better a 429, which is waited out, than no message at all)."""
+        try:
+            return await request
+        except Exception:
+            now = self._clock()
+            if now - self._warned_at >= _WARN_EVERY:
+                self._warned_at = now
+                log.warning(
+                    "shared send budget unreachable; pacing this process alone", exc_info=True
+                )
+            return None
 
     def _reply_ready(self) -> bool:
         """A reply waits only for the global budget (its own chat is free): it goes first."""
@@ -142,6 +253,8 @@ class RateLimiter:
             if stop is not None and stop.is_set():
                 return False
             delay = self.global_delay()
+            if delay <= 0 and self.shared is not None:
+                delay = await self._ask_shared(self.shared.delay()) or 0.0
             if delay <= 0:
                 return True
             if stop is None:

@@ -131,6 +131,10 @@ class OutboxMessage(Base):
     not_before: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Who holds the claim (an instance id: host-pid-random) and until when; the holder renews
+    # the lease while it sends. A `sending` row whose lease ran out lost its holder: uncertain.
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When it was first tried (set on its first retry): the give-up age counts from here.
     first_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,7 +22,7 @@ class OutboxStatus(StrEnum):
     SENT = "sent"
     BLOCKED = "blocked"  # 403, or the customer was already unreachable: never retried
     FAILED = "failed"  # refused by Telegram, unrenderable, or given up after an outage
-    UNCERTAIN = "uncertain"  # in flight when the bot stopped: reported, never re-sent
+    UNCERTAIN = "uncertain"  # its holder stopped while sending (lease ran out): never re-sent
     CANCELLED = "cancelled"  # withdrawn before sending: a cancelled post, a forgotten customer
 
 
@@ -69,11 +69,19 @@ class OutboxRepository:
     async def exists(self, dedup_key: str) -> bool:
         return await self.by_key(dedup_key) is not None
 
-    async def claim_due(self, now: datetime, limit: int) -> Sequence[OutboxMessage]:
-        """Mark up to `limit` due rows as being sent and return them.
+    async def claim_due(
+        self,
+        now: datetime,
+        limit: int,
+        *,
+        holder: str | None = None,
+        lease_until: datetime | None = None,
+    ) -> Sequence[OutboxMessage]:
+        """Mark up to `limit` due rows as being sent by `holder` until `lease_until`; return them.
 
         On PostgreSQL, SKIP LOCKED lets several workers drain one outbox without sharing a row;
         on SQLite the writing transaction (BEGIN IMMEDIATE) already excludes other writers.
+        A claim without a lease counts as expired at once (nobody vouches for it).
         """
         query = (
             select(OutboxMessage)
@@ -87,9 +95,26 @@ class OutboxRepository:
         for row in rows:
             row.status = OutboxStatus.SENDING
             row.claimed_at = now
+            row.claimed_by = holder
+            row.lease_until = lease_until
             row.attempts += 1
         await self._session.flush()
         return rows
+
+    async def renew_leases(self, holder: str, ids: Collection[int], until: datetime) -> int:
+        """Extend `holder`'s leases on rows it is still sending; how many it still holds."""
+        if not ids:
+            return 0
+        result = await self._session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_(list(ids)),
+                OutboxMessage.claimed_by == holder,
+                OutboxMessage.status == OutboxStatus.SENDING,
+            )
+            .values(lease_until=until)
+        )
+        return int(getattr(result, "rowcount", 0))
 
     async def next_due_at(self) -> datetime | None:
         return await self._session.scalar(
@@ -112,6 +137,25 @@ class OutboxRepository:
             .order_by(OutboxMessage.id)
         )
         return rows.all()
+
+    async def orphaned(self, now: datetime, *, alive: str | None = None) -> Sequence[OutboxMessage]:
+        """Rows in `sending` whose holder is gone: the lease ran out (or there never was one).
+
+        `alive` names the only instance that can be running (SQLite: one process): rows any
+        other holder claimed are orphaned whatever their lease says. The rows are locked, so
+        two instances sweeping at once do not both report them.
+        """
+        gone = [OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until <= now]
+        if alive is not None:
+            gone += [OutboxMessage.claimed_by.is_(None), OutboxMessage.claimed_by != alive]
+        query = (
+            select(OutboxMessage)
+            .where(OutboxMessage.status == OutboxStatus.SENDING, or_(*gone))
+            .order_by(OutboxMessage.id)
+        )
+        if self._session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        return (await self._session.scalars(query)).all()
 
     async def count_by_status(self) -> dict[str, int]:
         result = await self._session.execute(

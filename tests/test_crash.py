@@ -47,6 +47,8 @@ import functools, sys
 import scheduler.delivery
 from services.ratelimit import RateLimiter
 scheduler.delivery.RateLimiter = functools.partial(RateLimiter, 1e6, 1e6)
+import bot.app
+bot.app.RateLimiter = functools.partial(RateLimiter, 1e6, 1e6)  # the app builds the limiter
 from bot.cli import main
 sys.exit(main(["run"]))
 """
