@@ -22,7 +22,7 @@ migrate: install
 # Two processes (pytest-xdist): the machines here have two cores. Every test has its own
 # tmp_path, SQLite file, PostgreSQL schema and Redis keys, so they do not meet.
 test: install
-	$(PY) -m pytest -q -n 2
+	$(PY) -m pytest -q -n 3
 
 lint: install
 	$(VENV)/bin/ruff check .

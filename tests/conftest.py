@@ -7,6 +7,7 @@ import asyncio
 import functools
 import gettext
 import inspect
+import io
 import os
 import shutil
 import ssl
@@ -92,6 +93,21 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "real_limits: the bot's default limiter keeps Telegram's pace (1/s per chat)"
     )
+
+
+# Tests that wait on real time (processes starting and dying, Telegram's pace): started first,
+# so the other workers fill those waits instead of everyone waiting for them at the end.
+LONG_WAITS: tuple[str, ...] = (
+    "test_scaleout.py",
+    "test_crash.py",
+    "test_telegram_limits.py",
+    "test_outages.py",
+    "test_startup.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.path.name not in LONG_WAITS)  # stable: the rest keep order
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -286,6 +302,24 @@ async def sqlite_db(tmp_path: Path, sqlite_template: Path) -> AsyncIterator[Data
 async def fake() -> AsyncIterator[FakeTelegram]:
     async with FakeTelegram() as server:
         yield server
+    await _no_stray_tasks()
+
+
+async def _no_stray_tasks(grace: float = 5.0) -> None:
+    """Tasks a test leaves running are cancelled here, with a bound: a task that ignores its
+    cancellation would otherwise hang the event loop's close, and the run, without a word."""
+    current = asyncio.current_task()
+    stray = [task for task in asyncio.all_tasks() if task is not current and not task.done()]
+    if not stray:
+        return
+    for task in stray:
+        task.cancel()
+    _done, pending = await asyncio.wait(stray, timeout=grace)
+    if pending:
+        stacks = io.StringIO()
+        for task in pending:
+            task.print_stack(file=stacks)
+        pytest.fail(f"{len(pending)} task(s) ignored cancellation:\n{stacks.getvalue()}")
 
 
 def make_settings(fake: FakeTelegram, database: Database, **overrides: object) -> Settings:
