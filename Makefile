@@ -19,8 +19,9 @@ run: install
 migrate: install
 	$(PY) -m bot migrate
 
-# Two processes (pytest-xdist): the machines here have two cores. Every test has its own
-# tmp_path, SQLite file, PostgreSQL schema and Redis keys, so they do not meet.
+# Three processes (pytest-xdist) on two cores: while one test waits (a child process, Telegram's
+# pace) the others use the CPU. Every test has its own tmp_path, SQLite file, PostgreSQL schema
+# and Redis keys, so they do not meet.
 test: install
 	$(PY) -m pytest -q -n 3
 
