@@ -283,13 +283,8 @@ async def test_three_webhook_instances_share_the_outbox_the_budget_and_the_scans
             lambda: promo_sent() >= MESSAGES // 2, "half sent", 120, instances[0].log, every=0.1
         )
         victim = instances[1]
-        assert victim.process is not None
-        victim.process.send_signal(signal.SIGKILL)
-        await victim.process.wait()
+        victim_id = await kill_while_holding(fake, db, victim)
         at_kill = await promo_rows(db)
-        started = re.search(r"bot started as instance (\S+)", victim.log.read_text())
-        assert started is not None, victim.log.read_text()
-        victim_id = started.group(1)
         held = {
             i for i, (s, h, _) in at_kill.items() if s == OutboxStatus.SENDING and h == victim_id
         }
@@ -325,6 +320,28 @@ async def test_three_webhook_instances_share_the_outbox_the_budget_and_the_scans
 
     check_promo(fake, final, held)
     assert "Traceback" not in "".join(logs.values()), logs
+
+
+async def kill_while_holding(fake: FakeTelegram, db: Database, victim: Any) -> str:
+    """kill -9 an instance while it holds promo messages in flight; its instance id."""
+    assert victim.process is not None
+    started = re.search(r"bot started as instance (\S+)", victim.log.read_text())
+    assert started is not None, victim.log.read_text()
+    victim_id = started.group(1)
+
+    async def victim_holds() -> bool:
+        rows = await promo_rows(db)
+        return any(s == OutboxStatus.SENDING and h == victim_id for s, h, _ in rows.values())
+
+    # Answers take 0.3 s for a moment, so the kill lands while the victim holds rows.
+    fake.send_latency = 0.3
+    try:
+        await wait_for(victim_holds, "the victim holding rows", 60, victim.log, every=0.01)
+        victim.process.send_signal(signal.SIGKILL)
+    finally:
+        fake.send_latency = 0.0
+    await victim.process.wait()
+    return victim_id
 
 
 def check_promo(

@@ -473,6 +473,9 @@ class FakeTelegram:
         self.calls: list[Call] = []
         self.updates: list[JSON] = []  # every update ever enqueued, in order
         self.too_many_requests = 0  # number of 429 answers given (rate limits or fail_next)
+        # Seconds a successful sendMessage takes to answer (a slow network): messages stay in
+        # flight long enough for a test to catch them there.
+        self.send_latency = 0.0
         self.commands: dict[tuple[str, str], list[JSON]] = {}  # (scope json, language) -> list
         self.menu_buttons: dict[int | str | None, JSON | None] = {}
         self.invite_links: list[JSON] = []  # as returned by createChatInviteLink
@@ -1050,6 +1053,8 @@ class FakeTelegram:
                 self.too_many_requests += 1
             self._bump_calls()
             return web.json_response(call.error, status=error.error_code)
+        if self.send_latency and method.lower() == "sendmessage":
+            await asyncio.sleep(self.send_latency)
         call.status = 200
         call.result = copy.deepcopy(result)
         self._bump_calls()
