@@ -28,7 +28,7 @@ from handlers.roles import RoleMiddleware
 from scheduler import create_scheduler
 from scheduler.backups import BackupPlan
 from scheduler.delivery import DeliveryWorker
-from scheduler.jobs import register_jobs
+from scheduler.jobs import RunningScans, register_jobs
 from scheduler.progress import CampaignProgress
 from services.analytics import AnalyticsService
 from services.birthday_gift import BirthdayGiftService
@@ -145,10 +145,12 @@ def create_dispatcher(
         birthday_gifts=BirthdayGiftService(db, settings.zone),
         rebooking=RebookingService(db),
     )
+    dp["scans"] = RunningScans()
     if schedule_jobs:
         register_jobs(
             scheduler, db, settings.zone, clock, on_queued=lambda: _wake_delivery(dp),
             backups=BackupPlan(settings.backup_dir, settings.backup_keep),
+            scans=dp["scans"],
         )  # fmt: skip
     i18n = create_i18n(settings.default_language)
     # The Bot arrives only with start_polling; on_startup attaches it to the worker.
@@ -215,13 +217,17 @@ async def on_startup(
 
 
 async def on_shutdown(
-    scheduler: AsyncIOScheduler, delivery: DeliveryWorker, progress: CampaignProgress
+    scheduler: AsyncIOScheduler,
+    delivery: DeliveryWorker,
+    progress: CampaignProgress,
+    scans: RunningScans,
 ) -> None:
     await progress.stop()
     await delivery.stop()
     await delivery.limiter.close()
     if scheduler.running:
         scheduler.shutdown(wait=False)
+    await scans.stop()  # before the database closes
     log.info("bot stopped")
 
 

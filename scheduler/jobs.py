@@ -8,10 +8,13 @@ lock, storage/locks.py); the others skip that round. The dedup keys stay the saf
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -96,6 +99,31 @@ async def last_runs(db: Database) -> dict[str, datetime | None]:
     }
 
 
+class RunningScans:
+    """The scans in progress. APScheduler's shutdown only cancels them; shutdown awaits them
+    here so they end (roll back, give their connection back) before the database closes.
+    A scan cut off while its connection was being closed by a disposed engine hung forever."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    @contextlib.contextmanager
+    def track(self) -> Iterator[None]:
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+        try:
+            yield
+        finally:
+            self._tasks.discard(task)
+
+    async def stop(self) -> None:
+        tasks = [task for task in self._tasks if not task.done()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
 def register_jobs(
     scheduler: AsyncIOScheduler,
     db: Database,
@@ -103,17 +131,21 @@ def register_jobs(
     clock: Callable[[], datetime],
     on_queued: Callable[[], None],
     backups: BackupPlan | None = None,
+    scans: RunningScans | None = None,
 ) -> None:
     """Every scan every few minutes, and once right at start-up to catch up after downtime."""
     if backups is not None:
         register_backups(scheduler, db, backups, clock)  # SQLite: a backup a day
 
+    running = scans or RunningScans()
+
     async def tick(name: str) -> None:
-        try:
-            if await run_job(name, db, zone, clock()):
-                on_queued()
-        except Exception:  # one failing scan must not stop the others or the scheduler
-            log.exception("job %s failed", name)
+        with running.track():
+            try:
+                if await run_job(name, db, zone, clock()):
+                    on_queued()
+            except Exception:  # one failing scan must not stop the others or the scheduler
+                log.exception("job %s failed", name)
 
     for name in JOBS:
         scheduler.add_job(
