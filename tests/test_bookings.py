@@ -24,7 +24,7 @@ from services.slot_time import slot_minutes
 from storage.database import Database
 from storage.errors import CellsTaken
 from storage.models import Booking, BookingCell, OutboxMessage, Purchase
-from tests.conftest import FakeClock, RunningBot, register
+from tests.conftest import FakeClock, RunningBot, drained, register
 from tests.fakes.telegram import TelegramUser
 from ui.callbacks import BookSlot
 
@@ -369,6 +369,7 @@ async def test_today_done_logs_the_sale_and_the_amount_can_change(shop: RunningB
     anna, boris = shop.user(42, first_name="Anna"), shop.user(43, first_name="Boris")
     await book_thursday(anna, "10:00")
     await book_thursday(boris, "11:30")
+    await drained(shop)  # the owner's "new booking" notices are out before /today's answer
     owner = shop.owner
     await owner.send("/today 26.11")
     text = owner.last_text or ""
