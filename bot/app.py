@@ -33,6 +33,7 @@ from scheduler.progress import CampaignProgress
 from services.analytics import AnalyticsService
 from services.birthday_gift import BirthdayGiftService
 from services.bookings import BookingService
+from services.business import BusinessService
 from services.campaigns import CampaignService
 from services.catalogue import CatalogueService
 from services.channel_posts import ChannelPostService
@@ -145,6 +146,7 @@ def create_dispatcher(
         birthday_gifts=BirthdayGiftService(db, settings.zone),
         rebooking=RebookingService(db),
     )
+    dp["business"] = BusinessService(db, settings.owner_ids)  # issue 11
     dp["scans"] = RunningScans()
     if schedule_jobs:
         register_jobs(

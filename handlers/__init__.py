@@ -5,7 +5,16 @@ from __future__ import annotations
 from aiogram import F, Router
 
 from bot.config import Settings
-from handlers import channel, common, customer, fallback, membership, owner, refusals
+from handlers import (
+    business,
+    channel,
+    common,
+    customer,
+    fallback,
+    membership,
+    owner,
+    refusals,
+)
 
 
 def get_routers(settings: Settings) -> list[Router]:
@@ -15,6 +24,8 @@ def get_routers(settings: Settings) -> list[Router]:
     private.include_routers(
         common.create_router(),
         owner.create_router(),
+        # issue 11: business updates, and the owner's buttons under the digest
+        business.create_router(),
         refusals.create_router(),
         customer.create_router(),
         fallback.create_router(),

@@ -518,6 +518,13 @@ class DeliveryWorker:
             return await self._bot.send_photo(
                 chat_id, rendered.photo, caption=rendered.text, reply_markup=rendered.markup
             )
+        if rendered.business_connection_id is not None:  # issue 11: as the owner, in their chat
+            return await self._bot.send_message(
+                chat_id,
+                rendered.text,
+                reply_markup=rendered.markup,
+                business_connection_id=rendered.business_connection_id,
+            )
         return await self._bot.send_message(chat_id, rendered.text, reply_markup=rendered.markup)
 
     async def _mark(self, outbox_id: int, status: OutboxStatus, **values: Any) -> None:

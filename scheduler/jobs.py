@@ -23,6 +23,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from scheduler.backups import BackupPlan, register_backups
 from services.birthdays import queue_birthdays
 from services.booking_reminders import queue_booking_reminders
+from services.business_scan import business_scan
 from services.feedback import queue_feedback
 from services.rebooking import queue_rebooking
 from services.schedule import nearest_slots
@@ -59,6 +60,8 @@ JOBS: dict[str, Job] = {
         Job("birthdays", queue_birthdays, "birthday greetings with a promo code"),
         Job("feedback", queue_feedback, "rating questions after a visit"),
         Job("booking_reminders", queue_booking_reminders, "reminders the day before a booking"),
+        # issue 11
+        Job("business", business_scan, "Telegram Business: free slots on request, daily digest"),
     )
 }
 

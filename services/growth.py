@@ -16,7 +16,8 @@ from storage.repositories import Repositories
 
 CHANNEL_SOURCE = "channel"  # a join through the channel's own link, or no link at all
 OTHER_SOURCE = "other"  # deep links nobody in the shop made, counted as one source
-_BUILT_IN_SOURCES = frozenset({CHANNEL_SOURCE, OTHER_SOURCE})
+# issue 11: "business", the booking link the bot sends in the owner's own chats
+_BUILT_IN_SOURCES = frozenset({CHANNEL_SOURCE, OTHER_SOURCE, "business"})
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,32}$")  # a source is also a deep-link payload
 
 

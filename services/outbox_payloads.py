@@ -267,6 +267,66 @@ class OwnerLowRating(Payload):
     comment: str | None = None
 
 
+# --- issue 11: Telegram Business ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessSlots(Payload):
+    """A client asked the owner for a time and the owner did not answer: the nearest free
+    slots, sent in the owner's chat through the connection (not by the bot itself)."""
+
+    kind: ClassVar[str] = "business_slots"
+    connection_id: str
+    service: str
+    link: str  # t.me/<bot>?start=... to book in the bot
+    slots: tuple[SlotTime, ...] = ()
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DigestPerson:
+    """Somebody who wrote to the owner for the first time."""
+
+    customer_id: int
+    name: str = ""
+    username: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DigestRebook:
+    """A customer whose cycle is due and whom only the owner can write to."""
+
+    customer_id: int
+    chat_id: int
+    service_id: int
+    service: str
+    due: date
+    link: str
+    name: str = ""
+    username: str | None = None
+    slots: tuple[SlotTime, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessDigest(Payload):
+    """The owner's daily digest: new people who wrote, and customers to remind by hand."""
+
+    kind: ClassVar[str] = "business_digest"
+    new: tuple[DigestPerson, ...] = ()
+    rebook: tuple[DigestRebook, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerRebook(Payload):
+    """A reminder the owner sent by hand from the digest ("done"): kept as a sent row so the
+    campaign results count it, and what follows it, like the bot's own reminders."""
+
+    kind: ClassVar[str] = "owner_rebook"
+    service_id: int
+    service: str
+    due: date | None = None
+
+
 KINDS: dict[str, type[Payload]] = {
     cls.kind: cls
     for cls in (
@@ -289,6 +349,10 @@ KINDS: dict[str, type[Payload]] = {
         OwnerNewCustomer,
         OwnerBooking,
         OwnerLowRating,
+        # issue 11
+        BusinessSlots,
+        BusinessDigest,
+        OwnerRebook,
     )
 }
 

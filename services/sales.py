@@ -411,6 +411,8 @@ async def queue_thanks(
     """A thank-you with the customer's totals and, if they agreed to offers, one suggestion."""
     if customer.telegram_id is None or customer.blocked_at is not None:
         return
+    if customer.registered_at is None and customer.source == "business":
+        return  # issue 11: met in the owner's own chat, never started the bot: it cannot write
     if purchase.purchased_at < now - THANKS_WITHIN:
         return
     suggestion = None

@@ -8,6 +8,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from services.business_phrases import DEFAULT_PHRASES, parse_phrases
 from services.errors import InputError
 from services.parsing import parse_clock, parse_money, parse_time_range
 from storage.database import Database
@@ -31,6 +32,11 @@ class ShopProfile:
     feedback_hours: int = 3  # the rating question this long after a sale
     cashback_percent: int = 5  # loyalty points credited on each sale
     referral_bonus: int = 300  # points for bringing a friend who buys
+    # issue 11: Telegram Business
+    sale_marker: str = "+"  # "+2500 маникюр" in a client's chat logs a sale
+    business_slots: int = 0  # 1: a client's request for a time gets free slots
+    business_delay_minutes: int = 15  # ... when the owner has not answered this long
+    business_phrases: str = DEFAULT_PHRASES  # what counts as a request for a time
 
     def next_send_time(self, moment: datetime, zone: ZoneInfo) -> datetime:
         """`moment` if it falls inside the sending window, else the window's next opening."""
@@ -55,6 +61,8 @@ _RANGES: dict[str, tuple[int, int]] = {
     "feedback_hours": (1, 72),
     "cashback_percent": (0, 50),
     "referral_bonus": (0, 100_000),
+    # issue 11
+    "business_delay_minutes": (1, 240),
 }
 
 
@@ -77,10 +85,35 @@ def parse_knob(key: str, text: str) -> object:
         return 0 if value in {"0", "-"} else parse_money(value)
     if key == "window":
         return parse_time_range(value, error="error-window-format", clock_error="error-time-format")
+    if key in _BUSINESS_KNOBS:  # issue 11
+        return _parse_business_knob(key, value)
     raise InputError("error-knob-unknown", known=", ".join(EDITABLE))
 
 
-EDITABLE = (*_RANGES, "currency", "acquisition_cost", "window")
+def _parse_business_knob(key: str, value: str) -> object:
+    """Issue 11: the sale marker, free slots on/off, the request phrases."""
+    if key == "sale_marker":
+        if not re.fullmatch(r"[^\w\s/]{1,3}", value):
+            raise InputError("biz-error-marker")
+        return value
+    if key == "business_phrases":
+        return parse_phrases(value)
+    answer = value.casefold()
+    if answer not in _ON | _OFF:
+        raise InputError("biz-error-on-off")
+    return int(answer in _ON)
+
+
+_BUSINESS_KNOBS = ("sale_marker", "business_slots", "business_phrases")
+_ON = frozenset({"on", "yes", "1", "вкл", "включить", "да"})  # issue 11
+_OFF = frozenset({"off", "no", "0", "выкл", "выключить", "нет"})
+EDITABLE = (
+    *_RANGES,
+    "currency",
+    "acquisition_cost",
+    "window",
+    *_BUSINESS_KNOBS,  # issue 11
+)
 
 
 def _encode(value: object) -> str:

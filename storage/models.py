@@ -332,3 +332,46 @@ class InboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # "in" rows: when the owner answered the conversation; NULL while it waits.
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# --- issue 11: Telegram Business (the owner's own chats) ------------------------------------
+
+
+class BusinessConnection(Base):
+    """The owner's Telegram account connected to the bot (Telegram Business → Chatbots).
+
+    Only connections made by an account in OWNER_IDS are kept; `rights` is the JSON of the
+    BusinessBotRights fields that are true (Bot API 9.0), so the features can check them.
+    """
+
+    __tablename__ = "business_connections"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # business_connection_id
+    user_id: Mapped[int] = mapped_column(BigInteger, index=True)  # the owner's account
+    user_chat_id: Mapped[int] = mapped_column(BigInteger)  # the owner's chat with the bot
+    is_enabled: Mapped[bool] = mapped_column(Boolean)
+    rights: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class BusinessChat(Base):
+    """One client's private chat with the owner, as seen through a connection.
+
+    Only who and when: never the words. `last_in_at` is the client's latest message (the
+    24-hour window for answering through the connection), `request_at` a message that asked
+    for a time and waits for the owner's answer, `slots_sent_on` the local day the bot last
+    answered one with free slots (once a day per client).
+    """
+
+    __tablename__ = "business_chats"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    connection_id: Mapped[str] = mapped_column(String(64))
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_owner_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    request_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    slots_sent_on: Mapped[str | None] = mapped_column(String(10))
+    # Set when the owner's daily digest named this person as new (NULL: not yet).
+    listed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -267,3 +267,23 @@ OWNER_CALLBACKS += (InboxAnswer, BirthdayGrant)
 
 class ResumeOffers(CallbackData, prefix="pvr"):
     """ "Send me offers again" after /stop."""
+
+
+# --- issue 11: Telegram Business ------------------------------------------------------------
+
+
+class BusinessCard(CallbackData, prefix="o-bzc"):
+    """The digest's "open the card" button."""
+
+    customer_id: int
+
+
+class BusinessRebookDone(CallbackData, prefix="o-bzd"):
+    """The digest's "done": the owner sent the ready text from their own account."""
+
+    customer_id: int
+    service_id: int
+    due: int  # date.toordinal()
+
+
+OWNER_CALLBACKS += (BusinessCard, BusinessRebookDone)

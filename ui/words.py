@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 # Sources the bot itself writes into `customers.source`; any other source is a link or spend
 # name the owner typed, shown as typed.
-BUILT_IN_SOURCES = ("direct", "offline", "referral", "channel", "other")
+BUILT_IN_SOURCES = ("direct", "offline", "referral", "channel", "other", "business")  # issue 11
 
 
 def source_name(t: Callable[..., str], source: str) -> str:

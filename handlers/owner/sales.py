@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -21,7 +21,14 @@ from services.customers import CustomerService
 from services.errors import InputError
 from services.money import format_money
 from services.parsing import parse_date, parse_money, parse_whole
-from services.sales import AskFreeVisit, AskNewCustomer, AskRepeat, SaleDraft, SalesService
+from services.sales import (
+    AskFreeVisit,
+    AskNewCustomer,
+    AskRepeat,
+    OneLineSale,
+    SaleDraft,
+    SalesService,
+)
 from services.shop import ShopProfile
 from ui import formatting, keyboards
 from ui.callbacks import (
@@ -110,21 +117,33 @@ async def sale_command(
         await message.answer(tr("sale-ask-customer"))
         return
     outcome = await sales.log_one_line(command.args, clock(), shop_profile)
+    await answer_one_line(outcome, state, message.answer, settings)
+
+
+# How the answer goes out: message.answer here; the bot's chat with the owner for a sale
+# typed in a client's chat through Telegram Business (handlers/business.py).
+Send = Callable[..., Awaitable[Any]]
+
+
+async def answer_one_line(
+    outcome: OneLineSale, state: FSMContext, send: Send, settings: Settings
+) -> None:
+    """The receipt of a one-line sale, or its one question (the state set for the answer)."""
     if isinstance(outcome, AskNewCustomer):
-        await _offer_new_customer(message, state, outcome)
+        await _offer_new_customer(send, state, outcome)
     elif isinstance(outcome, AskFreeVisit):
-        await _ask_free_visit(message, state, _pending(outcome.draft), outcome.customer.label)
+        await _ask_free_visit(send, state, _pending(outcome.draft), outcome.customer.label)
     elif isinstance(outcome, AskRepeat):
         # Most likely the owner saw no receipt and typed it again: ask before a second sale.
         await state.set_state(SaleForm.repeat)
         await state.set_data({"pending": _pending(outcome.draft)})
         repeat = outcome.repeat
-        await message.answer(
+        await send(
             tr("once-sale-repeat-ask", minutes=repeat.minutes_ago, id=repeat.purchase_id),
             reply_markup=_repeat_keyboard(),
         )
     else:
-        await message.answer(formatting.receipt(outcome, outcome.currency, settings.zone))
+        await send(formatting.receipt(outcome, outcome.currency, settings.zone))
 
 
 def _pending(draft: SaleDraft) -> dict[str, Any]:
@@ -140,17 +159,15 @@ def _pending(draft: SaleDraft) -> dict[str, Any]:
 
 
 async def _ask_free_visit(
-    message: Message, state: FSMContext, pending: dict[str, Any], label: str
+    send: Send, state: FSMContext, pending: dict[str, Any], label: str
 ) -> None:
     # 0 is a typo as often as a warranty fix: it is logged only once confirmed.
     await state.set_state(SaleForm.free_visit)
     await state.set_data({"pending": pending})
-    await message.answer(
-        tr("datafix-free-visit-ask", customer=label), reply_markup=_free_visit_keyboard()
-    )
+    await send(tr("datafix-free-visit-ask", customer=label), reply_markup=_free_visit_keyboard())
 
 
-async def _offer_new_customer(message: Message, state: FSMContext, offer: AskNewCustomer) -> None:
+async def _offer_new_customer(send: Send, state: FSMContext, offer: AskNewCustomer) -> None:
     """Nobody has this phone or name: one tap adds them with it and logs the sale."""
     newcomer = offer.newcomer
     await state.set_state(SaleForm.new_customer)
@@ -162,7 +179,7 @@ async def _offer_new_customer(message: Message, state: FSMContext, offer: AskNew
     )
     builder = InlineKeyboardBuilder()
     builder.button(text=tr("salephrase-add-button"), callback_data=SaleAddCustomer())
-    await message.answer(
+    await send(
         tr(
             "salephrase-add-offer",
             who=newcomer.shown,
@@ -190,7 +207,9 @@ async def add_customer_and_log(
         # A free visit still waits for its own question, asked of the customer just added.
         card = await customers.add_offline(newcomer["name"], newcomer["phone"], now)
         await query.message.edit_text(tr("salephrase-added", customer=card.label))
-        await _ask_free_visit(query.message, state, {**pending, "customer_id": card.id}, card.label)
+        await _ask_free_visit(
+            query.message.answer, state, {**pending, "customer_id": card.id}, card.label
+        )
         return
     sale = await sales.log_sale_for_new_customer(
         name=newcomer["name"],

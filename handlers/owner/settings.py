@@ -29,7 +29,12 @@ HINTS = {
     "feedback_hours": "1–72",
     "cashback_percent": "0–50",
     "referral_bonus": "0–100000",
+    # issue 11
+    "sale_marker": "+",
+    "business_delay_minutes": "1–240",
 }
+# issue 11: hints with words in them, in the owner's language
+WORDED_HINTS = ("business_slots", "business_phrases")
 ORDER = (
     "currency",
     "margin_percent",
@@ -43,6 +48,11 @@ ORDER = (
     "feedback_hours",
     "cashback_percent",
     "referral_bonus",
+    # issue 11
+    "sale_marker",
+    "business_slots",
+    "business_delay_minutes",
+    "business_phrases",
 )
 
 
@@ -63,6 +73,8 @@ def shown(profile: ShopProfile, key: str) -> str:
         return f"{profile.window_start:%H:%M}-{profile.window_end:%H:%M}"
     if key == "acquisition_cost":
         return format_money(profile.acquisition_cost, profile.currency)
+    if key == "business_slots":  # issue 11
+        return tr("biz-on" if profile.business_slots else "biz-off")
     return str(getattr(profile, key))
 
 
@@ -113,7 +125,9 @@ async def start_edit(
             "settings-ask",
             label=tr(f"knob-{callback_data.key}"),
             value=shown(shop_profile, callback_data.key),
-            hint=HINTS[callback_data.key],
+            hint=tr(f"biz-hint-{callback_data.key}")
+            if callback_data.key in WORDED_HINTS
+            else HINTS[callback_data.key],
         )
     )
 

@@ -511,6 +511,10 @@ class FakeTelegram:
         self._drop_rules: list[_DropRule] = []
         self._limiter: _RateLimiter | None = None
         self._custom: dict[str, Handler] = {}
+        # --- issue 11: Telegram Business (tests/fakes/business.py) ---
+        from tests.fakes.business import FakeBusiness
+
+        self.business = FakeBusiness(self)
         self._handlers: dict[str, Handler] = {
             "getme": lambda call: dict(self.bot_user),
             "getupdates": self._get_updates,
@@ -538,6 +542,7 @@ class FakeTelegram:
             "getchat": self._get_chat,
             "getchatmember": self._get_chat_member,
             "setchatmenubutton": self._set_chat_menu_button,
+            "deletebusinessmessages": self.business.delete_messages,  # issue 11
         }
 
     # ------------------------------------------------------------------ lifecycle
@@ -1313,6 +1318,8 @@ class FakeTelegram:
         return list(self.commands.get(key, []))
 
     def _send_message(self, call: Call) -> JSON:
+        if call.params.get("business_connection_id") is not None:  # issue 11
+            return self.business.send_message(call)
         text = call.params.get("text")
         if not isinstance(text, str) or not text.strip():
             raise TelegramApiError(400, "Bad Request: message text is empty")

@@ -21,6 +21,8 @@ class Rendered:
     photo: str | None = None  # a file_id or URL; then `text` is the caption
     # (chat id, message id) of a message to copy as it is; then `text` is not sent
     copy_from: tuple[int, int] | None = None
+    # issue 11: sent on the owner's behalf in the owner's own chat with the client
+    business_connection_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
