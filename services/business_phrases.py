@@ -12,7 +12,7 @@ import re
 from services.errors import InputError
 
 DEFAULT_PHRASES = (
-    "окошк, окошеч, окно, свободн, запис, есть время, когда можно, на завтра, на сегодня, "
+    "окошк, окошеч, окно, свободн, запис, запиш, есть время, когда можно, на завтра, на сегодня, "
     "when are you free, free slot, free time, available, appointment, book, can i come"
 )
 MAX_STORED = 255  # the settings table keeps a value in 255 characters

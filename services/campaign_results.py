@@ -13,7 +13,8 @@ CAMPAIGN_WINDOW_DAYS = 14  # a purchase this soon after a message is attributed 
 CAMPAIGN_SHARE_DAYS = 30  # repeat share this long before and after a kind's first send
 # Outbox kinds, grouped the way the owner thinks of them.
 CAMPAIGN_GROUPS: dict[str, tuple[str, ...]] = {
-    "rebooking": ("rebook", "rebook_followup"),
+    # owner_rebook (issue 11): sent by the owner from the business digest's ready text
+    "rebooking": ("rebook", "rebook_followup", "owner_rebook"),
     "birthday": ("birthday",),
     "winback": ("winback",),
     "promo": ("promo",),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from services.business import forget_business
 from services.errors import InputError
 from services.inbox import scrub_inbox
 from services.owner_notices import scrub_owner_notices
@@ -59,6 +60,7 @@ class PrivacyService:
             await repos.growth.scrub_messages(row.id)
             await scrub_inbox(repos, row.id)
             await scrub_owner_notices(repos, row.id)
+            await forget_business(repos, row.id)  # issue 11
             customer_id = row.id
         # SQLite keeps the rows as they were in its write-ahead log until a checkpoint.
         await self._db.checkpoint()

@@ -94,7 +94,7 @@ class BusinessRepository:
             .order_by(BusinessChat.first_at)
             .limit(limit)
         )
-        return [(chat, customer) for chat, customer in result.tuples().all()]
+        return [(chat, customer) for chat, customer in result.all()]
 
     async def unreachable_with_chat(self) -> Sequence[tuple[BusinessChat, Customer]]:
         """Customers the bot cannot write to first (never agreed to offers, never started it,
@@ -110,7 +110,7 @@ class BusinessRepository:
             )
             .order_by(Customer.id)
         )
-        return [(chat, customer) for chat, customer in result.tuples().all()]
+        return [(chat, customer) for chat, customer in result.all()]
 
     async def forget_customer(self, customer_id: int) -> None:
         await self._session.execute(

@@ -135,10 +135,10 @@ class FakeBusiness:
             raise TelegramApiError(400, "Bad Request: message text is empty")
         client = self.fake._users.get(chat_id) or {"id": chat_id, "first_name": "Client"}
         chat = self._client_chat(chat_id, client)
-        message = self._message(connection_id, chat, dict(connection["user"]), text)
-        message["sender_business_bot"] = dict(self.fake.bot_user)
+        extra: JSON = {"sender_business_bot": dict(self.fake.bot_user)}
         if call.params.get("reply_markup") is not None:
-            message["reply_markup"] = call.params["reply_markup"]
+            extra["reply_markup"] = call.params["reply_markup"]
+        message = self._message(connection_id, chat, dict(connection["user"]), text, **extra)
         call.message = dict(message)
         return message
 
