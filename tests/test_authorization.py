@@ -30,6 +30,7 @@ SAMPLE_FIELDS: dict[str, object] = {
     "booking_id": 1,
     "weekday": 0,
     "day": 739_945,  # date(2026, 11, 25).toordinal()
+    "due": 739_945,  # issue 11
     "view": "abc",
 }
 

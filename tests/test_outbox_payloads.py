@@ -13,7 +13,11 @@ from services.outbox_payloads import (
     About,
     Birthday,
     BookingReminder,
+    BusinessDigest,
+    BusinessSlots,
     ChannelPost,
+    DigestPerson,
+    DigestRebook,
     Feedback,
     InboxAnswer,
     InboxMedia,
@@ -21,6 +25,7 @@ from services.outbox_payloads import (
     OwnerBooking,
     OwnerLowRating,
     OwnerNewCustomer,
+    OwnerRebook,
     Payload,
     PayloadError,
     Photo,
@@ -79,6 +84,23 @@ EXAMPLES: list[Payload] = [
         was=AT,
     ),
     OwnerLowRating(customer_id=5, purchase_id=7, stars=2, customer="Анна", comment=None),
+    # issue 11
+    BusinessSlots(connection_id="bc-1", service="Маникюр", link="https://t.me/b", slots=(AT,)),
+    BusinessDigest(
+        new=(DigestPerson(customer_id=5, name="Анна", username="anna"),),
+        rebook=(
+            DigestRebook(
+                customer_id=5,
+                chat_id=42,
+                service_id=3,
+                service="Маникюр",
+                due=date(2026, 12, 1),
+                link="",
+                slots=(AT,),
+            ),
+        ),
+    ),
+    OwnerRebook(service_id=3, service="Маникюр", due=date(2026, 12, 1)),
 ]
 
 
