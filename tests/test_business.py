@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from sqlalchemy import select
 
 from services.business_phrases import DEFAULT_PHRASES, asks_for_time, parse_phrases
@@ -458,3 +458,35 @@ def test_the_owners_phrases() -> None:
     for bad in (",", "a, b", "x" * 300):
         with pytest.raises(InputError):
             parse_phrases(bad)
+
+
+# --- 7. the fake Bot API itself ----------------------------------------------------------------
+
+
+async def test_the_fake_checks_rights_and_the_window(app: RunningBot) -> None:
+    business = app.fake.business
+    await connect(app, ("can_read_messages", "can_delete_sent_messages"))
+    await handled(app, business.client_writes(CLIENT, "Привет"))
+    with pytest.raises(TelegramForbiddenError, match="BOT_ACCESS_FORBIDDEN"):
+        await app.bot.send_message(CLIENT, "hi", business_connection_id="bc-1")
+    with pytest.raises(TelegramBadRequest, match="BUSINESS_CONNECTION_INVALID"):
+        await app.bot.send_message(CLIENT, "hi", business_connection_id="nope")
+    line = business.owner_writes(CLIENT, "+100")
+    await handled(app, line)  # logged as a sale; the line stays: no right to delete it
+    # The owner's own message needs "delete all messages"; this connection only has "sent".
+    with pytest.raises(TelegramBadRequest, match="can't be deleted"):
+        await app.bot.delete_business_messages(
+            business_connection_id="bc-1",
+            message_ids=[line["business_message"]["message_id"]],
+        )
+    await connect(app)  # all rights now
+    sent = await app.bot.send_message(CLIENT, "hi", business_connection_id="bc-1")
+    assert sent.sender_business_bot is not None and sent.business_connection_id == "bc-1"
+    assert await app.bot.delete_business_messages(
+        business_connection_id="bc-1", message_ids=[sent.message_id]
+    )
+    assert [m["text"] for m in business.deleted] == ["hi"]
+    # Our own send comes back as a business message too: the bot learns nothing from it.
+    echo = dict(business.chat_messages(CLIENT)[0], sender_business_bot=app.fake.bot_user)
+    echo["message_id"] += 1000
+    await handled(app, app.fake.enqueue({"business_message": echo}))
