@@ -6,19 +6,23 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from sqlalchemy import select
 
+from services.business import BusinessService
 from services.business_phrases import DEFAULT_PHRASES, asks_for_time, parse_phrases
 from services.business_scan import business_scan
 from services.campaign_results import CampaignResults
 from services.catalogue import CatalogueService
+from services.customers import TelegramPerson
 from services.errors import InputError
+from services.privacy import PrivacyService
 from services.transfer.export import export_csv
+from storage.database import Database
 from storage.models import (
     BusinessChat,
     BusinessConnection,
@@ -490,3 +494,41 @@ async def test_the_fake_checks_rights_and_the_window(app: RunningBot) -> None:
     echo = dict(business.chat_messages(CLIENT)[0], sender_business_bot=app.fake.bot_user)
     echo["message_id"] += 1000
     await handled(app, app.fake.enqueue({"business_message": echo}))
+
+
+# --- storage on both engines ---------------------------------------------------------------------
+
+
+async def test_capture_match_and_forget_on_both_databases(db: Database) -> None:
+    now = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+    service = BusinessService(db, [OWNER_ID])
+    assert (
+        await service.connection_changed(
+            connection_id="bc-1",
+            user_id=555,
+            user_chat_id=555,
+            is_enabled=True,
+            rights={"can_reply": True},
+            bot_username="b",
+            now=now,
+        )
+        is None
+    )
+    news = await service.connection_changed(
+        connection_id="bc-1",
+        user_id=OWNER_ID,
+        user_chat_id=OWNER_ID,
+        is_enabled=True,
+        rights={"can_reply": True, "can_edit_bio": False},
+        bot_username="b",
+        now=now,
+    )
+    assert news is not None and news.rights.can_reply and not news.rights.can_delete_owner_lines
+    person = TelegramPerson(telegram_id=CLIENT, first_name="Анна", username="anna")
+    first = await service.client_wrote(connection_id="bc-1", person=person, text="x", now=now)
+    again = await service.client_wrote(connection_id="bc-1", person=person, text="y", now=now)
+    assert first is not None and again is not None
+    assert first.created and not again.created and first.customer_id == again.customer_id
+    await PrivacyService(db).forget(CLIENT, now)
+    async with db.reading() as repos:
+        assert await repos.session.get(BusinessChat, CLIENT) is None
