@@ -27,6 +27,7 @@ from services.customers import CustomerService, TelegramPerson
 from services.errors import InputError
 from services.money import format_money
 from services.sales import SalesService
+from services.shop import ShopProfile
 from ui.callbacks import BusinessCard, BusinessRebookDone
 from ui.i18n import tr, trn
 
@@ -108,10 +109,17 @@ async def business_message(
             return
         profile = await business.profile()
         args = sale_args(message.text, profile.sale_marker, seen.customer_id)
-        if args is not None:
-            owner_key = StorageKey(bot_id=bot.id, chat_id=seen.owner_chat_id, user_id=sender.id)
-            state = FSMContext(storage=fsm_storage, key=owner_key)
-            await _log_sale(message, args, seen, state, bot, sales, settings, profile, now)
+        if args is None or not await business.claim_line(chat.id, message.message_id, now):
+            return
+        owner_key = StorageKey(bot_id=bot.id, chat_id=seen.owner_chat_id, user_id=sender.id)
+        state = FSMContext(storage=fsm_storage, key=owner_key)
+        try:
+            logged = await _log_sale(message, args, seen, state, bot, sales, settings, profile, now)
+        except BaseException:
+            await business.release_line(chat.id, message.message_id)
+            raise
+        if not logged:
+            await business.release_line(chat.id, message.message_id)
         return
     person = TelegramPerson(
         telegram_id=sender.id,
@@ -140,10 +148,11 @@ async def _log_sale(
     bot: Bot,
     sales: SalesService,
     settings: Settings,
-    profile: Any,
+    profile: ShopProfile,
     now: datetime,
-) -> None:
-    """The line as /sale would take it; every answer in the bot's chat with the owner."""
+) -> bool:
+    """The line as /sale would take it; every answer in the bot's chat with the owner.
+    False when it was refused (nothing changed)."""
     owner_chat = seen.owner_chat_id
 
     async def send(text: str, reply_markup: Any = None) -> Message:
@@ -156,7 +165,7 @@ async def _log_sale(
         await send(
             tr("biz-sale-failed", line=message.text or "") + "\n" + tr(error.code, **error.params)
         )
-        return
+        return False
     if seen.rights.can_delete_owner_lines and message.business_connection_id:
         try:
             await bot.delete_business_messages(
@@ -166,6 +175,7 @@ async def _log_sale(
         except TelegramAPIError as exc:
             log.warning("could not delete the sale line in chat %s: %s", message.chat.id, exc)
     await answer_one_line(outcome, state, send, settings)
+    return True
 
 
 async def open_card(

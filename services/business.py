@@ -27,6 +27,7 @@ from datetime import date, datetime, timedelta
 
 from services.business_phrases import asks_for_time
 from services.customers import TelegramPerson, add_from_telegram
+from services.once import OnceService, Press
 from services.outbox import Outgoing
 from services.outbox_payloads import OwnerRebook, to_json
 from services.shop import ShopProfile, profile_from
@@ -47,6 +48,7 @@ REPLY_WINDOW = timedelta(hours=24)  # Telegram: answers only within 24 h of the 
 CAN_REPLY = "can_reply"
 CAN_DELETE_ALL = "can_delete_all_messages"
 CAN_READ = "can_read_messages"
+SALE_LINE = "biz-sale-line"  # the once-claim of a sale line (services/once.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +227,15 @@ class BusinessService:
         return await mark_reminded_by_hand(
             self._db, customer_id=customer_id, service_id=service_id, due=due, now=now
         )
+
+    async def claim_line(self, chat_id: int, message_id: int, now: datetime) -> bool:
+        """A sale line acts once: a redelivered update (a webhook retried after a crash)
+        finds it claimed and logs nothing twice."""
+        return await OnceService(self._db).claim(Press(chat_id, message_id, SALE_LINE), now)
+
+    async def release_line(self, chat_id: int, message_id: int) -> None:
+        """The line logged nothing (bad input, a failure): typing it again must work."""
+        await OnceService(self._db).release(Press(chat_id, message_id, SALE_LINE))
 
     async def profile(self) -> ShopProfile:
         async with self._db.reading() as repos:

@@ -190,6 +190,17 @@ async def test_a_sale_line_is_logged_deleted_and_receipted(app: RunningBot) -> N
     assert app.fake.sent_messages(CLIENT) == []
 
 
+async def test_a_redelivered_sale_line_logs_once(app: RunningBot) -> None:
+    await connect(app)
+    await handled(app, app.fake.business.client_writes(CLIENT, "Привет"))
+    line = app.fake.business.owner_writes(CLIENT, "+1800")
+    await handled(app, line)
+    # A webhook retried after a crash, or a second instance: the same message again.
+    await handled(app, app.fake.enqueue({"business_message": line["business_message"]}))
+    assert len(await rows(app, Purchase)) == 1
+    assert sum("Продажа #" in t for t in owner_texts(app)) == 1
+
+
 async def test_a_bad_sale_line_gets_the_sale_answer_and_changes_nothing(app: RunningBot) -> None:
     await connect(app)
     await handled(app, app.fake.business.client_writes(CLIENT, "Привет"))
