@@ -121,6 +121,8 @@ async def business_message(
         if not logged:
             await business.release_line(chat.id, message.message_id)
         return
+    if sender.is_bot or sender.id in settings.owner_ids:
+        return  # another bot, the owner's Saved Messages, staff: no customers
     person = TelegramPerson(
         telegram_id=sender.id,
         first_name=sender.first_name,

@@ -37,8 +37,10 @@ from storage.business import BusinessRepository
 from storage.database import Database
 from storage.models import BusinessChat, Customer
 
-DIGEST_NEW_MAX = 20  # names in one digest; the rest wait for the next one
-DIGEST_REBOOK_MAX = 10  # each takes a ready text: a longer list would pass 4096 characters
+# One digest stays under Telegram's 4096 characters: up to 15 names (≤ 100 characters each)
+# and 8 ready texts (about 300 each). The rest wait for the next day's digest.
+DIGEST_NEW_MAX = 15
+DIGEST_REBOOK_MAX = 8
 SLOTS_SHOWN = 4
 
 

@@ -148,6 +148,13 @@ async def test_a_new_person_becomes_a_customer_without_consent(app: RunningBot) 
     assert app.fake.business.sent_on_behalf(CLIENT) == []
 
 
+async def test_staff_and_bots_writing_to_the_owner_are_no_customers(app: RunningBot) -> None:
+    await connect(app)
+    await handled(app, app.fake.business.client_writes(OWNER_ID, "заметка себе"))
+    await handled(app, app.fake.business.client_writes(777, "бот", first_name="Bot", is_bot=True))
+    assert await rows(app, Customer) == []
+
+
 async def test_a_customer_who_started_the_bot_is_matched(app: RunningBot) -> None:
     person = app.user(CLIENT, first_name="Анна", language_code="ru")
     await person.send("/start")

@@ -90,9 +90,11 @@ class FakeBusiness:
         last_name: str | None = None,
         username: str | None = None,
         language_code: str | None = "ru",
+        is_bot: bool = False,
         **extra: Any,
     ) -> JSON:
         sender = self.fake._remember_user(client_id, first_name, last_name, username, language_code)
+        sender["is_bot"] = is_bot
         chat = self._client_chat(client_id, sender)
         message = self._message(connection_id, chat, sender, text, **extra)
         self.last_incoming[(connection_id, client_id)] = time.time()
