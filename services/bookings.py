@@ -12,6 +12,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from services.booking_reminders import reminder_key, reminder_moment
+from services.business import note_booking
 from services.customers import customer_totals
 from services.dto import CustomerCard, SaleReceipt, ServiceItem
 from services.errors import InputError
@@ -154,6 +155,8 @@ class BookingService:
             await _take_cells(repos, booking.id, starts_at, ends_at, service_id)
             if outbox_id is not None:
                 await repos.outbox.react(outbox_id, "booked", now)
+            else:  # issue 11: after the owner's reminder from the business digest
+                await note_booking(repos, customer.id, now)
             return await _item(repos, booking.id)
 
     async def check_button(self, *, telegram_id: int, ref: int, move: int, now: datetime) -> None:

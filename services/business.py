@@ -310,6 +310,19 @@ async def _chat_for(
     return chat, created
 
 
+# As the campaign results attribute a purchase (services/campaign_results.py).
+BOOKED_WITHIN = timedelta(days=14)
+
+
+async def note_booking(repos: Repositories, customer_id: int, now: datetime) -> None:
+    """A booking made without a reminder's button: if the owner reminded this customer by
+    hand lately, the reminder gets the booking, as a tap on the bot's own reminder would."""
+    business = BusinessRepository(repos.session)
+    reminder = await business.latest_owner_reminder(customer_id, now - BOOKED_WITHIN)
+    if reminder is not None:
+        await repos.outbox.react(reminder, "booked", now)
+
+
 async def forget_business(repos: Repositories, customer_id: int) -> None:
     """/forget: their chat's times go; digests queued or sent no longer name them."""
     business = BusinessRepository(repos.session)

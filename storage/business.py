@@ -121,6 +121,21 @@ class BusinessRepository:
         rows = await self._session.scalars(select(OutboxMessage).where(OutboxMessage.kind == kind))
         return rows.all()
 
+    async def latest_owner_reminder(self, customer_id: int, since: datetime) -> int | None:
+        """The newest reminder the owner sent by hand to this customer since `since`, not yet
+        followed by a booking."""
+        return await self._session.scalar(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.customer_id == customer_id,
+                OutboxMessage.kind == "owner_rebook",
+                OutboxMessage.sent_at >= since,
+                OutboxMessage.reaction.is_(None),
+            )
+            .order_by(OutboxMessage.sent_at.desc())
+            .limit(1)
+        )
+
     async def last_service(self, customer_id: int) -> int | None:
         """The service of the customer's latest purchase that names one."""
         return await self._session.scalar(

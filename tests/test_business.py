@@ -13,6 +13,7 @@ import pytest
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from sqlalchemy import select
 
+from services.bookings import BookingService
 from services.business import BusinessService
 from services.business_phrases import DEFAULT_PHRASES, asks_for_time, parse_phrases
 from services.business_scan import business_scan
@@ -21,6 +22,7 @@ from services.catalogue import CatalogueService
 from services.customers import TelegramPerson
 from services.errors import InputError
 from services.privacy import PrivacyService
+from services.schedule import nearest_slots
 from services.transfer.export import export_csv
 from storage.database import Database
 from storage.models import (
@@ -30,7 +32,7 @@ from storage.models import (
     OutboxMessage,
     Purchase,
 )
-from tests.conftest import OWNER_ID, RunningBot, drained
+from tests.conftest import OWNER_ID, RunningBot, drained, register
 from tests.fakes.business import PEER_USAGE_MISSING
 
 CLIENT = 4242
@@ -371,7 +373,7 @@ async def test_one_digest_a_day_names_the_new_people(app: RunningBot) -> None:
 
 
 async def test_the_digest_lists_customers_only_the_owner_can_remind(app: RunningBot) -> None:
-    await add_service(app)
+    service = await add_service(app)
     await connect(app)
     await handled(app, app.fake.business.client_writes(CLIENT, "Привет", first_name="Анна"))
     await handled(app, app.fake.business.owner_writes(CLIENT, "+2500 маникюр"))
@@ -388,6 +390,14 @@ async def test_the_digest_lists_customers_only_the_owner_can_remind(app: Running
     assert owner.alerts[-1].startswith("Отмечено")
     [row] = await rows(app, OutboxMessage, OutboxMessage.kind == "owner_rebook")
     assert row.status == "sent" and row.sent_at is not None
+    # She starts the bot and books: the booking counts for the reminder.
+    await register(app, CLIENT, "Анна")
+    slots = await nearest_slots(
+        app.db, service_id=service, around=app.clock.now, now=app.clock.now, zone=app.settings.zone
+    )
+    await BookingService(app.db, app.settings.zone).book(
+        telegram_id=CLIENT, service_id=service, starts_at=slots[0], now=app.clock.now
+    )
     # The sale that follows counts for the reminder, like the bot's own.
     app.clock.advance(days=2)
     await handled(app, app.fake.business.client_writes(CLIENT, "Спасибо"))
@@ -395,7 +405,8 @@ async def test_the_digest_lists_customers_only_the_owner_can_remind(app: Running
     results = {
         r.group: r for r in await CampaignResults(app.db).campaigns(app.clock.now + timedelta(1))
     }
-    assert (results["rebooking"].sent, results["rebooking"].bought) == (1, 1)
+    rebooking = results["rebooking"]
+    assert (rebooking.sent, rebooking.booked, rebooking.bought) == (1, 1, 1)
     # Done is done: the next digest does not list her for this due date again.
     app.clock.advance(days=1)
     await scan(app)
