@@ -38,6 +38,8 @@ def create_router() -> Router:
     router = Router(name=__name__)
     router.business_connection.register(connection_changed)
     router.business_message.register(business_message)
+    # A sale line corrected by editing it is read again (a logged one acts once).
+    router.edited_business_message.register(business_message)
     router.callback_query.register(open_card, BusinessCard.filter(), IsOwner())
     router.callback_query.register(rebook_done, BusinessRebookDone.filter(), IsOwner(), flags=ONCE)
     return router
@@ -113,13 +115,7 @@ async def business_message(
             return
         owner_key = StorageKey(bot_id=bot.id, chat_id=seen.owner_chat_id, user_id=sender.id)
         state = FSMContext(storage=fsm_storage, key=owner_key)
-        try:
-            logged = await _log_sale(message, args, seen, state, bot, sales, settings, profile, now)
-        except BaseException:
-            await business.release_line(chat.id, message.message_id)
-            raise
-        if not logged:
-            await business.release_line(chat.id, message.message_id)
+        await _log_sale(message, args, seen, state, bot, business, sales, settings, profile, now)
         return
     if sender.is_bot or sender.id in settings.owner_ids:
         return  # another bot, the owner's Saved Messages, staff: no customers
@@ -148,13 +144,13 @@ async def _log_sale(
     seen: ChatOfClient,
     state: FSMContext,
     bot: Bot,
+    business: BusinessService,
     sales: SalesService,
     settings: Settings,
     profile: ShopProfile,
     now: datetime,
-) -> bool:
-    """The line as /sale would take it; every answer in the bot's chat with the owner.
-    False when it was refused (nothing changed)."""
+) -> None:
+    """The line as /sale would take it; every answer in the bot's chat with the owner."""
     owner_chat = seen.owner_chat_id
 
     async def send(text: str, reply_markup: Any = None) -> Message:
@@ -163,11 +159,16 @@ async def _log_sale(
     try:
         outcome = await sales.log_one_line(args, now, profile)
     except InputError as error:
-        # The line stays in the chat: the owner sees what to correct; nothing was logged.
+        # Nothing was logged: the line stays in the chat for the owner to correct, and the
+        # corrected line (or this one again) is a new try.
+        await business.release_line(message.chat.id, message.message_id)
         await send(
             tr("biz-sale-failed", line=message.text or "") + "\n" + tr(error.code, **error.params)
         )
-        return False
+        return
+    except Exception:
+        await business.release_line(message.chat.id, message.message_id)
+        raise
     if seen.rights.can_delete_owner_lines and message.business_connection_id:
         try:
             await bot.delete_business_messages(
@@ -177,7 +178,6 @@ async def _log_sale(
         except TelegramAPIError as exc:
             log.warning("could not delete the sale line in chat %s: %s", message.chat.id, exc)
     await answer_one_line(outcome, state, send, settings)
-    return True
 
 
 async def open_card(

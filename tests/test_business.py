@@ -221,6 +221,19 @@ async def test_a_bad_sale_line_gets_the_sale_answer_and_changes_nothing(app: Run
     assert app.fake.business.sent_on_behalf(CLIENT) == []
 
 
+async def test_a_corrected_line_is_read_again(app: RunningBot) -> None:
+    await add_service(app)
+    await connect(app)
+    await handled(app, app.fake.business.client_writes(CLIENT, "Привет"))
+    line = app.fake.business.owner_writes(CLIENT, "+2500 маникур")
+    await handled(app, line)
+    assert await rows(app, Purchase) == []
+    await handled(app, app.fake.business.edit(line, "+2500 маникюр"))
+    assert len(await rows(app, Purchase)) == 1
+    await handled(app, app.fake.business.edit(line, "+2600 маникюр"))  # logged already
+    assert len(await rows(app, Purchase)) == 1
+
+
 async def test_without_the_delete_right_the_line_stays(app: RunningBot) -> None:
     await connect(app, ("can_reply", "can_delete_sent_messages"))
     await handled(app, app.fake.business.client_writes(CLIENT, "Привет"))

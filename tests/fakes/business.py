@@ -107,6 +107,11 @@ class FakeBusiness:
         message = self._message(connection_id, chat, dict(connection["user"]), text)
         return self.fake.enqueue({"business_message": message})
 
+    def edit(self, update: JSON, text: str) -> JSON:
+        """The message of a business_message update, edited (as the owner or client does)."""
+        message = dict(update["business_message"], text=text, edit_date=int(time.time()))
+        return self.fake.enqueue({"edited_business_message": message})
+
     def age(self, client_id: int, hours: float, *, connection_id: str = "bc-1") -> None:
         """Move the client's last message `hours` into the past (the 24-hour window)."""
         self.last_incoming[(connection_id, client_id)] -= hours * 3600
