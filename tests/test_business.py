@@ -388,17 +388,23 @@ async def test_one_digest_a_day_names_the_new_people(app: RunningBot) -> None:
 async def test_the_digest_lists_customers_only_the_owner_can_remind(app: RunningBot) -> None:
     service = await add_service(app)
     await connect(app)
-    await handled(app, app.fake.business.client_writes(CLIENT, "Привет", first_name="Анна"))
-    await handled(app, app.fake.business.owner_writes(CLIENT, "+2500 маникюр"))
-    await scan(app)  # today's digest: Анна is new
+    await handled(
+        app,
+        app.fake.business.client_writes(CLIENT, "Привет", first_name="Анна", username="anna_p"),
+    )
+    await handled(app, app.fake.business.client_writes(CLIENT + 1, "Привет", first_name="Вера"))
+    for client in (CLIENT, CLIENT + 1):
+        await handled(app, app.fake.business.owner_writes(client, "+2500 маникюр"))
+    await scan(app)  # today's digest: Анна and Вера are new
     app.clock.advance(days=18)  # 21-day cycle, reminded 4 days before
     assert await scan(app) == 1
     digest = app.fake.sent_messages(OWNER_ID)[-1]
-    assert "1 клиент ждёт" in digest["text"]
+    assert "2 клиента ждут" in digest["text"]
     assert "Анна, здравствуйте!" in digest["text"] and "Маникюр" in digest["text"]
+    assert "Вера (чат — в ваших личных сообщениях)" in digest["text"]
     owner = app.user(OWNER_ID, first_name="Owner", language_code="ru")
-    buttons = owner.inline_buttons(digest)
-    assert any(b.get("url") == f"tg://user?id={CLIENT}" for b in buttons)
+    urls = [b["url"] for b in owner.inline_buttons(digest) if "url" in b]
+    assert urls == ["https://t.me/anna_p"]  # no tg://user?id= button: privacy can refuse it
     await owner.click("1. Готово", message=digest)
     assert owner.alerts[-1].startswith("Отмечено")
     [row] = await rows(app, OutboxMessage, OutboxMessage.kind == "owner_rebook")
@@ -419,11 +425,18 @@ async def test_the_digest_lists_customers_only_the_owner_can_remind(app: Running
         r.group: r for r in await CampaignResults(app.db).campaigns(app.clock.now + timedelta(1))
     }
     rebooking = results["rebooking"]
-    assert (rebooking.sent, rebooking.booked, rebooking.bought) == (1, 1, 1)
-    # Done is done: the next digest does not list her for this due date again.
+    assert (rebooking.sent, rebooking.booked, rebooking.bought) == (1, 1, 1)  # Анна's
+    # The next digest: Анна is done (and now the bot's own), Вера still waits.
     app.clock.advance(days=1)
     await scan(app)
-    assert all("ждёт" not in t for t in owner_texts(app)[-1:])
+    latest = owner_texts(app)[-1]
+    assert "1 клиент ждёт" in latest and "Вера" in latest and "Анна" not in latest
+    # Done for Вера too: nobody is listed again for this due date, so no digest at all.
+    await owner.click("1. Готово", message=app.fake.sent_messages(OWNER_ID)[-1])
+    before = len(owner_texts(app))
+    app.clock.advance(days=1)
+    await scan(app)
+    assert len(owner_texts(app)) == before
 
 
 # --- 6. privacy -------------------------------------------------------------------------------

@@ -35,12 +35,6 @@ def ready_text(item: DigestRebook, context: RenderContext) -> str:
     return text
 
 
-def _chat_url(username: str | None, chat_id: int) -> str:
-    # tg://user?id= opens a chat by id; Telegram may refuse it for some privacy settings, so a
-    # username, when there is one, is the surer way.
-    return f"https://t.me/{username}" if username else f"tg://user?id={chat_id}"
-
-
 def digest(payload: BusinessDigest, context: RenderContext) -> Rendered:
     parts: list[str] = []
     builder = InlineKeyboardBuilder()
@@ -63,15 +57,17 @@ def digest(payload: BusinessDigest, context: RenderContext) -> Rendered:
     if payload.rebook:
         lines = [trn_in(context.i18n, context.language, "biz-digest-rebook", len(payload.rebook))]
         for number, item in enumerate(payload.rebook, start=1):
-            lines.append(
-                context.t("biz-digest-rebook-item", number=number, name=item.name or "—")
-                + "\n"
-                + ready_text(item, context)
-            )
-            builder.button(
-                text=context.t("biz-button-open-chat", number=number),
-                url=_chat_url(item.username, item.chat_id),
-            )
+            header = context.t("biz-digest-rebook-item", number=number, name=item.name or "—")
+            if not item.username:
+                # A tg://user?id= button fails the whole message when the client's privacy
+                # settings forbid it (BUTTON_USER_PRIVACY_RESTRICTED): the owner finds the chat.
+                header += " " + context.t("biz-digest-find-chat")
+            lines.append(header + "\n" + ready_text(item, context))
+            if item.username:
+                builder.button(
+                    text=context.t("biz-button-open-chat", number=number),
+                    url=f"https://t.me/{item.username}",
+                )
             builder.button(
                 text=context.t("biz-button-done", number=number),
                 callback_data=BusinessRebookDone(
@@ -80,7 +76,7 @@ def digest(payload: BusinessDigest, context: RenderContext) -> Rendered:
                     due=item.due.toordinal(),
                 ),
             )
-            sizes.append(2)
+            sizes.append(2 if item.username else 1)
         parts.append("\n\n".join(lines))
     builder.adjust(*sizes)
     return Rendered(text="\n\n".join(parts), markup=builder.as_markup() if sizes else None)
