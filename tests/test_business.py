@@ -587,3 +587,15 @@ async def test_capture_match_and_forget_on_both_databases(db: Database) -> None:
     await PrivacyService(db).forget(CLIENT, now)
     async with db.reading() as repos:
         assert await repos.session.get(BusinessChat, CLIENT) is None
+
+
+async def test_business_knobs_by_buttons(app: RunningBot) -> None:
+    owner = app.user(OWNER_ID, first_name="Owner", language_code="ru")
+    replies = await owner.send("/settings")
+    assert "Метка продажи в чате клиента: +" in replies[-1]["text"]
+    assert "Отвечать свободным временем: выкл" in replies[-1]["text"]
+    replies = await owner.click("Отвечать свободным временем")
+    assert "вкл или выкл" in replies[-1]["text"]
+    replies = await owner.send("вкл")
+    assert "вкл" in replies[-1]["text"]
+    assert (await app.dp["shop"].profile()).business_slots == 1
