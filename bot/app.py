@@ -40,6 +40,7 @@ from services.customers import CustomerService
 from services.feedback import FeedbackService
 from services.growth import GrowthService
 from services.inbox import InboxService
+from services.no_shows import NoShowService
 from services.once import OnceService
 from services.owner_notices import OwnerLanguages, OwnerNotices
 from services.privacy import PrivacyService
@@ -145,12 +146,13 @@ def create_dispatcher(
         birthday_gifts=BirthdayGiftService(db, settings.zone),
         rebooking=RebookingService(db),
     )
+    dp["no_shows"] = NoShowService(db)  # issue 13
     dp["scans"] = RunningScans()
     if schedule_jobs:
         register_jobs(
             scheduler, db, settings.zone, clock, on_queued=lambda: _wake_delivery(dp),
             backups=BackupPlan(settings.backup_dir, settings.backup_keep),
-            scans=dp["scans"],
+            scans=dp["scans"], owner_ids=settings.owner_ids,
         )  # fmt: skip
     i18n = create_i18n(settings.default_language)
     # The Bot arrives only with start_polling; on_startup attaches it to the worker.

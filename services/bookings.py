@@ -16,6 +16,7 @@ from services.customers import customer_totals
 from services.dto import CustomerCard, SaleReceipt, ServiceItem
 from services.errors import InputError
 from services.loyalty import recompute_cashback
+from services.no_shows import is_late_cancel
 from services.parsing import parse_money
 from services.sales import record_sale, refresh_thanks, sale_moment
 from services.schedule import cells_of, local_bounds, slot_end, slot_is_free
@@ -193,8 +194,13 @@ class BookingService:
 
     async def cancel(self, *, telegram_id: int, booking_id: int, now: datetime) -> BookingItem:
         async with self._db.transaction() as repos:
-            await self._own_active(repos, telegram_id, booking_id, now)
-            await repos.bookings.change_status(booking_id, expected=BOOKED, status=CANCELLED)
+            record = await self._own_active(repos, telegram_id, booking_id, now)
+            profile = profile_from(await repos.settings.all())
+            # issue 13: a cancellation after the cut-off counts as a lost visit.
+            late = is_late_cancel(record.booking.starts_at, now, profile)
+            await repos.bookings.change_status(
+                booking_id, expected=BOOKED, status=CANCELLED, cancelled_at=now, late_cancel=late
+            )
             await repos.bookings.free_cells(booking_id)
             return await _item(repos, booking_id)
 

@@ -292,6 +292,34 @@ KINDS: dict[str, type[Payload]] = {
     )
 }
 
+# --- issue 13: no-shows and the waitlist ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerUnconfirmed(Payload):
+    """To an owner, on the eve: the next day's bookings nobody confirmed, in one message."""
+
+    kind: ClassVar[str] = "owner_unconfirmed"
+    day: date
+    times: tuple[datetime, ...] = ()
+    customers: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
+    booking_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class WaitlistOffer(Payload):
+    """Freed time offered to a customer on the waitlist: one tap books it."""
+
+    kind: ClassVar[str] = "waitlist_offer"
+    entry_id: int
+    service_id: int
+    service: str
+    at: SlotTime
+
+
+KINDS.update({cls.kind: cls for cls in (OwnerUnconfirmed,)})
+
 P = TypeVar("P", bound=Payload)
 
 

@@ -31,6 +31,11 @@ class ShopProfile:
     feedback_hours: int = 3  # the rating question this long after a sale
     cashback_percent: int = 5  # loyalty points credited on each sale
     referral_bonus: int = 300  # points for bringing a friend who buys
+    # issue 13: no-shows, the waitlist, deposits
+    late_cancel_hours: int = 24  # a cancellation later than this before the start is "late"
+    unconfirmed_hour: int = 18  # the eve's hour when the owner hears of unconfirmed bookings
+    deposit_after_no_shows: int = 0  # a customer with this many no-shows pays a deposit (0: off)
+    deposit_hold_minutes: int = 30  # an unpaid deposit's slot is released after this long
 
     def next_send_time(self, moment: datetime, zone: ZoneInfo) -> datetime:
         """`moment` if it falls inside the sending window, else the window's next opening."""
@@ -55,6 +60,11 @@ _RANGES: dict[str, tuple[int, int]] = {
     "feedback_hours": (1, 72),
     "cashback_percent": (0, 50),
     "referral_bonus": (0, 100_000),
+    # issue 13
+    "late_cancel_hours": (0, 168),
+    "unconfirmed_hour": (0, 23),
+    "deposit_after_no_shows": (0, 20),
+    "deposit_hold_minutes": (5, 120),
 }
 
 

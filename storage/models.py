@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -160,6 +162,10 @@ class Booking(Base):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     purchase_id: Mapped[int | None] = mapped_column(ForeignKey("purchases.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # issue 13: when it was cancelled, and whether that came after the shop's cut-off (the
+    # knob at that moment: changing the knob later does not rewrite history).
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    late_cancel: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class BookingCell(Base):
@@ -332,3 +338,26 @@ class InboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # "in" rows: when the owner answered the conversation; NULL while it waits.
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# --- issue 13: the waitlist for freed time ----------------------------------------------------
+
+
+class WaitlistEntry(Base):
+    """A customer waiting for a service on one of a range of shop-local days.
+
+    Offers of freed time are outbox rows keyed `waitoffer:<slot minutes>:<entry id>`, so one
+    slot is offered to each entry once, and the offers of a slot that got taken can be withdrawn.
+    """
+
+    __tablename__ = "waitlist"
+    __table_args__ = (Index("ix_waitlist_open", "status", "last_day", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="waiting")  # waiting | booked | left
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

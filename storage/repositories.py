@@ -10,6 +10,7 @@ from storage.catalogue import CatalogueRepository
 from storage.customers import CustomerRepository
 from storage.growth import GrowthRepository
 from storage.inbox import InboxRepository
+from storage.no_shows import NoShowQueries
 from storage.once import OnceRepository
 from storage.outbox import OutboxRepository
 from storage.purchases import PurchaseRepository
@@ -35,3 +36,5 @@ class Repositories:
         self.transfer = TransferRepository(session)
         self.reachability = ReachabilityRepository(session)
         self.analytics = AnalyticsQueries(session)
+        # issue 13
+        self.no_shows = NoShowQueries(session)

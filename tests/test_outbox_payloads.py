@@ -21,6 +21,7 @@ from services.outbox_payloads import (
     OwnerBooking,
     OwnerLowRating,
     OwnerNewCustomer,
+    OwnerUnconfirmed,
     Payload,
     PayloadError,
     Photo,
@@ -79,6 +80,10 @@ EXAMPLES: list[Payload] = [
         was=AT,
     ),
     OwnerLowRating(customer_id=5, purchase_id=7, stars=2, customer="Анна", comment=None),
+    # issue 13
+    OwnerUnconfirmed(
+        day=date(2026, 11, 26), times=(AT,), customers=("Анна",), services=("Стрижка",)
+    ),
 ]
 
 

@@ -43,6 +43,11 @@ ORDER = (
     "feedback_hours",
     "cashback_percent",
     "referral_bonus",
+    # issue 13
+    "late_cancel_hours",
+    "unconfirmed_hour",
+    "deposit_after_no_shows",
+    "deposit_hold_minutes",
 )
 
 
