@@ -50,6 +50,7 @@ from services.rebooking import RebookingService
 from services.sales import SalesService
 from services.schedule import ScheduleService
 from services.shop import ShopService
+from services.waitlist import WaitlistService
 from storage.database import Database
 from ui.i18n import UserLanguageMiddleware, create_i18n
 from ui.telegram_requests import pace_requests
@@ -147,6 +148,7 @@ def create_dispatcher(
         rebooking=RebookingService(db),
     )
     dp["no_shows"] = NoShowService(db)  # issue 13
+    dp["waitlist"] = WaitlistService(db, settings.zone)
     dp["scans"] = RunningScans()
     if schedule_jobs:
         register_jobs(

@@ -27,6 +27,7 @@ from services.feedback import queue_feedback
 from services.no_shows import queue_unconfirmed
 from services.rebooking import queue_rebooking
 from services.schedule import nearest_slots
+from services.waitlist import tidy_waitlist
 from storage.database import Database
 from storage.locks import exclusive
 
@@ -69,6 +70,9 @@ JOBS: dict[str, Job] = {
             queue_unconfirmed,
             "the owners hear of tomorrow's unconfirmed bookings, once, on the eve",
             for_owners=True,
+        ),
+        Job(
+            "waitlist", tidy_waitlist, "waitlist: offers of begun slots withdrawn, old entries end"
         ),
     )
 }

@@ -318,7 +318,7 @@ class WaitlistOffer(Payload):
     at: SlotTime
 
 
-KINDS.update({cls.kind: cls for cls in (OwnerUnconfirmed,)})
+KINDS.update({cls.kind: cls for cls in (OwnerUnconfirmed, WaitlistOffer)})
 
 P = TypeVar("P", bound=Payload)
 

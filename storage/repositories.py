@@ -18,6 +18,7 @@ from storage.reachability import ReachabilityRepository
 from storage.retention import RetentionRepository
 from storage.shop_settings import ShopSettingsRepository
 from storage.transfer import TransferRepository
+from storage.waitlist import WaitlistRepository
 
 
 class Repositories:
@@ -38,3 +39,4 @@ class Repositories:
         self.analytics = AnalyticsQueries(session)
         # issue 13
         self.no_shows = NoShowQueries(session)
+        self.waitlist = WaitlistRepository(session)

@@ -33,6 +33,7 @@ from services.outbox_payloads import (
     Text,
     Thanks,
     UnknownKind,
+    WaitlistOffer,
     Winback,
     from_json,
     load,
@@ -84,6 +85,7 @@ EXAMPLES: list[Payload] = [
     OwnerUnconfirmed(
         day=date(2026, 11, 26), times=(AT,), customers=("Анна",), services=("Стрижка",)
     ),
+    WaitlistOffer(entry_id=3, service_id=1, service="Стрижка", at=AT),
 ]
 
 

@@ -17,6 +17,7 @@ from ui.messages import (
     no_shows,
     owner_notices,
     retention,
+    waitlist,
 )
 from ui.messages.base import RenderContext, Rendered, Renderers
 
@@ -29,6 +30,7 @@ RENDERERS: Renderers = {
     **inbox.RENDERERS,
     **owner_notices.RENDERERS,
     **no_shows.RENDERERS,  # issue 13
+    **waitlist.RENDERERS,
 }
 
 

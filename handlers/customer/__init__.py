@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers.customer import booking, inbox, privacy, profile, registration, retention
+from handlers.customer import (
+    booking,
+    inbox,
+    privacy,
+    profile,
+    registration,
+    retention,
+    waitlist,
+)
 
 
 def create_router() -> Router:
@@ -16,6 +24,7 @@ def create_router() -> Router:
         # After the rating's own question, before forms: a reply to the bot goes to the owner.
         inbox.create_router(),
         booking.create_router(),
+        waitlist.create_router(),  # issue 13
         registration.create_router(),
     )
     return router

@@ -28,7 +28,7 @@ from services.schedule import (
 )
 from services.shop import ShopProfile
 from services.slot_time import slot_minutes, slot_start
-from ui.callbacks import BookDay, BookingAction, BookMove, BookOther, BookSlot
+from ui.callbacks import BookDay, BookingAction, BookMove, BookOther, BookSlot, WaitAsk
 from ui.i18n import tr
 from ui.keyboards import BUTTON_TEXT
 from ui.messages.bookings import (
@@ -354,8 +354,15 @@ async def _offer_days(
         now=now,
     )
     days = group_by_day(slots, settings.zone)
+    # issue 13: no time that suits: wait for freed time instead
+    wait = InlineKeyboardButton(
+        text=tr("wl-button-ask"), callback_data=WaitAsk(service_id=service.id).pack()
+    )
     if not days:
-        await message.answer(tr("bk-no-free-days", service=service.name))
+        await message.answer(
+            tr("bk-no-free-days", service=service.name),
+            reply_markup=InlineKeyboardMarkup(inline_keyboard=[[wait]]),
+        )
         return
     builder = InlineKeyboardBuilder()
     for day, day_slots in days.items():
@@ -364,6 +371,7 @@ async def _offer_days(
             callback_data=BookDay(service_id=service.id, day=day.toordinal(), ref=ref, move=move),
         )
     builder.adjust(3)
+    builder.row(wait)
     await message.answer(tr("bk-pick-day", service=service.name), reply_markup=builder.as_markup())
 
 

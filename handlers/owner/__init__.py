@@ -19,6 +19,7 @@ from handlers.owner import (
     schedule,
     settings,
     stats,
+    waitlist,
 )
 from handlers.roles import IsOwner
 from ui.i18n import tr
@@ -41,6 +42,7 @@ def create_router() -> Router:
     router.include_router(schedule.create_router())
     router.include_router(stats.create_router())
     router.include_router(birthday_gift.create_router())
+    router.include_router(waitlist.create_router())  # issue 13
     return router
 
 

@@ -97,13 +97,13 @@ async def hours_command(
         block = await schedule.add_block(day_text, interval, now)
         await message.answer(tr("bk-hours-block-saved", block=_block_line(block, settings)))
     elif word in {"unblock", "разблок"}:
-        block = await schedule.remove_block(rest)
+        block = await schedule.remove_block(rest, now)
         await message.answer(tr("bk-hours-block-removed", block=_block_line(block, settings)))
     else:
         weekday = parse_weekday(word)
         if not rest:
             raise InputError("error-hours-usage")
-        week = await schedule.set_day(weekday, rest)
+        week = await schedule.set_day(weekday, rest, now)
         await message.answer(tr("bk-hours-saved") + "\n\n" + _week_text(week))
 
 
@@ -121,10 +121,12 @@ async def ask_day_hours(
     )
 
 
-async def process_day_hours(message: Message, state: FSMContext, schedule: ScheduleService) -> None:
+async def process_day_hours(
+    message: Message, state: FSMContext, schedule: ScheduleService, clock: Clock
+) -> None:
     assert message.text is not None
     weekday = int((await state.get_data())["weekday"])
-    week = await schedule.set_day(weekday, message.text)
+    week = await schedule.set_day(weekday, message.text, clock())
     await state.clear()
     await message.answer(tr("bk-hours-saved") + "\n\n" + _week_text(week))
 
