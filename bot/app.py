@@ -37,6 +37,7 @@ from services.campaigns import CampaignService
 from services.catalogue import CatalogueService
 from services.channel_posts import ChannelPostService
 from services.customers import CustomerService
+from services.deposits import DepositService
 from services.feedback import FeedbackService
 from services.growth import GrowthService
 from services.inbox import InboxService
@@ -142,13 +143,16 @@ def create_dispatcher(
         scheduler=scheduler,
     )
     dp.workflow_data.update(
-        bookings=BookingService(db, settings.zone),
+        bookings=BookingService(
+            db, settings.zone, deposits=settings.payment_provider_token is not None
+        ),
         schedule=ScheduleService(db, settings.zone),
         birthday_gifts=BirthdayGiftService(db, settings.zone),
         rebooking=RebookingService(db),
     )
     dp["no_shows"] = NoShowService(db)  # issue 13
     dp["waitlist"] = WaitlistService(db, settings.zone)
+    dp["deposits"] = DepositService(db)
     dp["scans"] = RunningScans()
     if schedule_jobs:
         register_jobs(

@@ -16,7 +16,7 @@ def get_routers(settings: Settings) -> list[Router]:
         common.create_router(),
         owner.create_router(),
         refusals.create_router(),
-        customer.create_router(),
+        customer.create_router(settings),
         fallback.create_router(),
     )
     return [private, membership.create_router(), channel.create_router(settings)]

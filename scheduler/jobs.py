@@ -23,6 +23,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from scheduler.backups import BackupPlan, register_backups
 from services.birthdays import queue_birthdays
 from services.booking_reminders import queue_booking_reminders
+from services.deposits import release_unpaid
 from services.feedback import queue_feedback
 from services.no_shows import queue_unconfirmed
 from services.rebooking import queue_rebooking
@@ -71,6 +72,7 @@ JOBS: dict[str, Job] = {
             "the owners hear of tomorrow's unconfirmed bookings, once, on the eve",
             for_owners=True,
         ),
+        Job("deposits", release_unpaid, "deposits not paid in time: their slots are released"),
         Job(
             "waitlist", tidy_waitlist, "waitlist: offers of begun slots withdrawn, old entries end"
         ),

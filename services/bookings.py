@@ -7,12 +7,19 @@ key); the other gets `SlotTaken` and is offered fresh slots.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from services.booking_reminders import reminder_key, reminder_moment
 from services.customers import customer_totals
+from services.deposits import (
+    deposit_needed,
+    deposit_on_cancel,
+    deposit_on_done,
+    deposit_on_no_show,
+    hold_deposit,
+)
 from services.dto import CustomerCard, SaleReceipt, ServiceItem
 from services.errors import InputError
 from services.loyalty import recompute_cashback
@@ -54,6 +61,9 @@ class BookingItem:
     status: str  # booked | done | no_show | cancelled
     confirmed: bool
     purchase_id: int | None
+    # issue 13: a deposit waiting to be paid (the slot is held), or one the owner must refund
+    deposit_due: int = 0
+    deposit_refund: int = 0
 
     @classmethod
     def of(cls, record: BookingRecord) -> BookingItem:
@@ -76,6 +86,7 @@ class ClosedBooking:
 
     booking: BookingItem
     sale: SaleReceipt
+    deposit: int = 0  # issue 13: paid in advance, counted in the sale
 
 
 class SlotTaken(InputError):
@@ -102,9 +113,10 @@ class AlreadyBooked(InputError):
 
 
 class BookingService:
-    def __init__(self, db: Database, zone: ZoneInfo) -> None:
+    def __init__(self, db: Database, zone: ZoneInfo, *, deposits: bool = False) -> None:
         self._db = db
         self._zone = zone
+        self._deposits = deposits  # issue 13: a payment provider is connected
 
     def today(self, now: datetime) -> date:
         return now.astimezone(self._zone).date()
@@ -165,7 +177,21 @@ class BookingService:
                 await repos.outbox.react(outbox_id, "booked", now)
             if waitlist_entry > 0:
                 await close_entry(repos, waitlist_entry, booking.id, starts_at)
-            return await _item(repos, booking.id)
+            item = await _item(repos, booking.id)
+            if self._deposits:
+                profile = profile_from(await repos.settings.all())
+                amount = await deposit_needed(repos, customer.id, service, profile)
+                if amount > 0:
+                    await hold_deposit(
+                        repos,
+                        booking_id=booking.id,
+                        customer_id=customer.id,
+                        amount=amount,
+                        profile=profile,
+                        now=now,
+                    )
+                    item = replace(item, deposit_due=amount)
+            return item
 
     async def check_button(self, *, telegram_id: int, ref: int, move: int, now: datetime) -> None:
         """A booking button's links are the presser's own: `ref` the reminder it came on,
@@ -220,7 +246,8 @@ class BookingService:
             )
             await repos.bookings.free_cells(booking_id)
             await offer_freed(repos, self._zone, now, *freed, before)  # issue 13: the waitlist
-            return await _item(repos, booking_id)
+            refund = await deposit_on_cancel(repos, booking_id, late, now)
+            return replace(await _item(repos, booking_id), deposit_refund=refund)
 
     async def confirm(self, *, telegram_id: int, booking_id: int, now: datetime) -> BookingItem:
         async with self._db.transaction() as repos:
@@ -307,7 +334,8 @@ class BookingService:
                 profile=profile,
             )
             await repos.bookings.set_values(booking_id, purchase_id=sale.purchase_id)
-            return ClosedBooking(await _item(repos, booking_id), sale)
+            deposit = await deposit_on_done(repos, booking_id, sale.purchase_id, now)
+            return ClosedBooking(await _item(repos, booking_id), sale, deposit)
 
     async def mark_no_show(self, booking_id: int, now: datetime) -> BookingItem:
         """The customer did not come; the time stays used (its cells are kept)."""
@@ -317,6 +345,7 @@ class BookingService:
                 raise InputError("error-booking-not-started")
             if not await repos.bookings.change_status(booking_id, expected=BOOKED, status=NO_SHOW):
                 raise InputError("error-booking-closed")
+            await deposit_on_no_show(repos, booking_id, now)
             return await _item(repos, booking_id)
 
     async def change_amount(

@@ -253,6 +253,7 @@ class OwnerBooking(Payload):
     service: str
     starts_at: datetime
     was: datetime | None = None
+    refund: int = 0  # issue 13: a paid deposit the owner is asked to refund (minor units)
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,7 +319,16 @@ class WaitlistOffer(Payload):
     at: SlotTime
 
 
-KINDS.update({cls.kind: cls for cls in (OwnerUnconfirmed, WaitlistOffer)})
+@dataclass(frozen=True, slots=True)
+class DepositReleased(Payload):
+    """The deposit was not paid in time: the held slot was released."""
+
+    kind: ClassVar[str] = "deposit_released"
+    service: str
+    starts_at: datetime
+
+
+KINDS.update({cls.kind: cls for cls in (OwnerUnconfirmed, WaitlistOffer, DepositReleased)})
 
 P = TypeVar("P", bound=Payload)
 

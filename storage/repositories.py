@@ -8,6 +8,7 @@ from storage.analytics import AnalyticsQueries
 from storage.bookings import BookingRepository
 from storage.catalogue import CatalogueRepository
 from storage.customers import CustomerRepository
+from storage.deposits import DepositRepository
 from storage.growth import GrowthRepository
 from storage.inbox import InboxRepository
 from storage.no_shows import NoShowQueries
@@ -40,3 +41,4 @@ class Repositories:
         # issue 13
         self.no_shows = NoShowQueries(session)
         self.waitlist = WaitlistRepository(session)
+        self.deposits = DepositRepository(session)

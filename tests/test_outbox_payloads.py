@@ -14,6 +14,7 @@ from services.outbox_payloads import (
     Birthday,
     BookingReminder,
     ChannelPost,
+    DepositReleased,
     Feedback,
     InboxAnswer,
     InboxMedia,
@@ -86,6 +87,7 @@ EXAMPLES: list[Payload] = [
         day=date(2026, 11, 26), times=(AT,), customers=("Анна",), services=("Стрижка",)
     ),
     WaitlistOffer(entry_id=3, service_id=1, service="Стрижка", at=AT),
+    DepositReleased(service="Стрижка", starts_at=AT),
 ]
 
 

@@ -35,6 +35,7 @@ OWNER_COMMANDS: Final = (
     ("hours", "cmd-hours"),
     ("today", "cmd-today"),
     ("waitlist", "cmd-waitlist"),  # issue 13
+    ("deposit", "cmd-deposit"),
     ("stats", "cmd-stats"),
     ("cac", "cmd-cac"),
     ("help", "cmd-help"),

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from aiogram import Router
 
+from bot.config import Settings
 from handlers.customer import (
     booking,
+    deposits,
     inbox,
     privacy,
     profile,
@@ -15,7 +17,7 @@ from handlers.customer import (
 )
 
 
-def create_router() -> Router:
+def create_router(settings: Settings | None = None) -> Router:
     router = Router(name=__name__)
     router.include_routers(
         profile.create_router(),
@@ -27,4 +29,6 @@ def create_router() -> Router:
         waitlist.create_router(),  # issue 13
         registration.create_router(),
     )
+    if settings is not None and settings.payment_provider_token is not None:
+        router.include_router(deposits.create_router())  # issue 13: only with payments on
     return router

@@ -6,16 +6,18 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import Settings
+from handlers.customer.deposits import send_deposit_invoice
 from handlers.once import ONCE, ReleasePress
 from services.bookings import AlreadyBooked, BookingItem, BookingService, SlotTaken
 from services.catalogue import CatalogueService
 from services.customers import CustomerService
+from services.deposits import DepositService
 from services.dto import ServiceItem
 from services.errors import InputError
 from services.money import format_money
@@ -208,6 +210,8 @@ async def pick_slot(
     shop_profile: ShopProfile,
     clock: Clock,
     release_press: ReleasePress | None = None,
+    deposits: DepositService | None = None,
+    bot: Bot | None = None,
 ) -> None:
     """One tap books the slot; the loser of a race gets fresh slots."""
     now = clock()
@@ -235,6 +239,11 @@ async def pick_slot(
         await _offer_existing(message, already.booking, settings)
         return
     await query.answer()
+    await owner_notices.booking("booked", booking, now)
+    if booking.deposit_due and deposits is not None and bot is not None:
+        # issue 13: the slot is held until the deposit is paid; the invoice says the rest
+        await send_deposit_invoice(message, bot, deposits, booking, settings)
+        return
     reminder = await bookings.reminder_at(booking, now, shop_profile)
     await message.answer(
         tr(
@@ -244,7 +253,6 @@ async def pick_slot(
         )
         + reminder_note(reminder, settings.zone, tr)
     )
-    await owner_notices.booking("booked", booking, now)
 
 
 async def pick_new_time(
@@ -311,14 +319,16 @@ async def booking_action(
         change = bookings.confirm if confirm else bookings.cancel
         booking = await change(telegram_id=who, booking_id=booking_id, now=now)
         await query.answer()
-        await message.answer(
-            tr(
-                "bk-confirmed" if confirm else "bk-cancelled",
-                service=booking.service.name,
-                when=when_label(booking.starts_at, settings.zone, tr),
-            )
+        text = tr(
+            "bk-confirmed" if confirm else "bk-cancelled",
+            service=booking.service.name,
+            when=when_label(booking.starts_at, settings.zone, tr),
         )
-        await owner_notices.booking("confirmed" if confirm else "cancelled", booking, now)
+        if booking.deposit_refund:  # issue 13: cancelled in time, the deposit goes back
+            text += "\n" + tr("dp-refund-customer")
+        await message.answer(text)
+        action = "confirmed" if confirm else "cancelled"
+        await owner_notices.booking(action, booking, now, refund=booking.deposit_refund)
     elif callback_data.action == "move":
         booking = await bookings.own(telegram_id=who, booking_id=booking_id, now=now)
         await query.answer()

@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from aiogram import Router
+from aiogram import Bot, Router
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import Settings
+from handlers.customer.deposits import send_deposit_invoice
 from handlers.once import ONCE, ReleasePress
 from services.bookings import AlreadyBooked, BookingService, SlotTaken
 from services.customers import CustomerService
+from services.deposits import DepositService
 from services.errors import InputError
 from services.owner_notices import OwnerNotices
 from services.slot_time import slot_start
@@ -83,6 +85,8 @@ async def take(
     settings: Settings,
     clock: Clock,
     release_press: ReleasePress | None = None,
+    deposits: DepositService | None = None,
+    bot: Bot | None = None,
 ) -> None:
     now = clock()
     message = _message_of(query)
@@ -118,10 +122,13 @@ async def take(
         await message.answer(tr("wl-taken"))
         return
     await query.answer()
+    await owner_notices.booking(action, booking, now, was=was)
+    if booking.deposit_due and deposits is not None and bot is not None:
+        await send_deposit_invoice(message, bot, deposits, booking, settings)
+        return
     when = when_label(booking.starts_at, settings.zone, tr)
     key = "bk-booked" if action == "booked" else "bk-moved"
     await message.answer(tr(key, service=booking.service.name, when=when))
-    await owner_notices.booking(action, booking, now, was=was)
 
 
 async def leave(query: CallbackQuery, callback_data: WaitLeave, waitlist: WaitlistService) -> None:

@@ -18,6 +18,7 @@ from handlers.once import ONCE
 from services.bookings import BOOKED, BookingItem, BookingService
 from services.dto import SaleReceipt
 from services.errors import InputError
+from services.money import format_money
 from services.no_shows import NoShowService
 from services.parsing import MAX_TYPED, parse_day, parse_weekday
 from services.schedule import (
@@ -286,7 +287,7 @@ async def mark_done(
     closed = await bookings.mark_done(callback_data.booking_id, clock(), shop_profile)
     await query.answer()
     assert isinstance(query.message, Message)
-    await _send_receipt(query.message, closed.sale, settings)
+    await _send_receipt(query.message, closed.sale, settings, closed.deposit)
 
 
 async def mark_no_show(
@@ -340,12 +341,19 @@ async def process_amount(
     await _send_receipt(message, sale, settings)
 
 
-async def _send_receipt(message: Message, sale: SaleReceipt, settings: Settings) -> None:
+async def _send_receipt(
+    message: Message, sale: SaleReceipt, settings: Settings, deposit: int = 0
+) -> None:
     builder = InlineKeyboardBuilder()
     builder.button(
         text=tr("bk-button-change-amount"),
         callback_data=OwnerSaleAmount(purchase_id=sale.purchase_id),
     )
-    await message.answer(
-        formatting.receipt(sale, sale.currency, settings.zone), reply_markup=builder.as_markup()
-    )
+    text = formatting.receipt(sale, sale.currency, settings.zone)
+    if deposit:  # issue 13: paid in advance through Telegram; the rest is paid at the counter
+        text += "\n" + tr(
+            "dp-deducted",
+            deposit=format_money(deposit, sale.currency),
+            rest=format_money(max(sale.amount - deposit, 0), sale.currency),
+        )
+    await message.answer(text, reply_markup=builder.as_markup())

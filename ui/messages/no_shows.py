@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from services.no_shows import LostCounts, VisitCounts
-from services.outbox_payloads import OwnerUnconfirmed
+from services.outbox_payloads import DepositReleased, OwnerUnconfirmed
 from ui.i18n import Texts, trn_in
 from ui.messages.base import RenderContext, Rendered, Renderers, renderer
-from ui.messages.bookings import day_label
+from ui.messages.bookings import day_label, when_label
 
 
 def lost_line(t: Texts, counts: LostCounts | None) -> str:
@@ -59,4 +59,11 @@ def unconfirmed(payload: OwnerUnconfirmed, context: RenderContext) -> Rendered:
     return Rendered(text="\n".join(lines))
 
 
-RENDERERS: Renderers = dict([renderer(OwnerUnconfirmed, unconfirmed)])
+def deposit_released(payload: DepositReleased, context: RenderContext) -> Rendered:
+    when = when_label(payload.starts_at, context.zone, context.t)
+    return Rendered(text=context.t("dp-released", service=payload.service, when=when))
+
+
+RENDERERS: Renderers = dict(
+    [renderer(OwnerUnconfirmed, unconfirmed), renderer(DepositReleased, deposit_released)]
+)
