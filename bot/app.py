@@ -38,9 +38,11 @@ from services.campaigns import CampaignService
 from services.catalogue import CatalogueService
 from services.channel_posts import ChannelPostService
 from services.customers import CustomerService
+from services.deposits import DepositService
 from services.feedback import FeedbackService
 from services.growth import GrowthService
 from services.inbox import InboxService
+from services.no_shows import NoShowService
 from services.once import OnceService
 from services.owner_notices import OwnerLanguages, OwnerNotices
 from services.privacy import PrivacyService
@@ -50,6 +52,7 @@ from services.rebooking import RebookingService
 from services.sales import SalesService
 from services.schedule import ScheduleService
 from services.shop import ShopService
+from services.waitlist import WaitlistService
 from storage.database import Database
 from ui.i18n import UserLanguageMiddleware, create_i18n
 from ui.telegram_requests import pace_requests
@@ -141,18 +144,23 @@ def create_dispatcher(
         scheduler=scheduler,
     )
     dp.workflow_data.update(
-        bookings=BookingService(db, settings.zone),
+        bookings=BookingService(
+            db, settings.zone, deposits=settings.payment_provider_token is not None
+        ),
         schedule=ScheduleService(db, settings.zone),
         birthday_gifts=BirthdayGiftService(db, settings.zone),
         rebooking=RebookingService(db),
     )
     dp["business"] = BusinessService(db, settings.owner_ids)  # issue 11
+    dp["no_shows"] = NoShowService(db)  # issue 13
+    dp["waitlist"] = WaitlistService(db, settings.zone)
+    dp["deposits"] = DepositService(db)
     dp["scans"] = RunningScans()
     if schedule_jobs:
         register_jobs(
             scheduler, db, settings.zone, clock, on_queued=lambda: _wake_delivery(dp),
             backups=BackupPlan(settings.backup_dir, settings.backup_keep),
-            scans=dp["scans"],
+            scans=dp["scans"], owner_ids=settings.owner_ids,
         )  # fmt: skip
     i18n = create_i18n(settings.default_language)
     # The Bot arrives only with start_polling; on_startup attaches it to the worker.

@@ -164,7 +164,7 @@ async def _jobs(settings: Settings, action: str, name: str | None) -> int:
         now = utc_now()
         if action == "run":
             assert name is not None
-            queued = await run_job(name, db, settings.zone, now)
+            queued = await run_job(name, db, settings.zone, now, settings.owner_ids)
             print(f"{name}: queued {queued} message(s); a running bot sends them within seconds")
             return 0
         runs = await last_runs(db)

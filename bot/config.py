@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     health_server: bool = False
     # /readyz fails when a due outbox message has waited longer than this: the worker is stuck.
     ready_outbox_delay_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # issue 13: deposits. A Telegram Payments provider token from @BotFather (ЮKassa, Stripe …);
+    # unset: no deposits are asked and payment updates are not requested.
+    payment_provider_token: SecretStr | None = None
 
     @field_validator("*", mode="before")
     @classmethod

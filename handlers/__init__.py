@@ -27,7 +27,7 @@ def get_routers(settings: Settings) -> list[Router]:
         # issue 11: business updates, and the owner's buttons under the digest
         business.create_router(),
         refusals.create_router(),
-        customer.create_router(),
+        customer.create_router(settings),
         fallback.create_router(),
     )
     return [private, membership.create_router(), channel.create_router(settings)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,15 +24,20 @@ from scheduler.backups import BackupPlan, register_backups
 from services.birthdays import queue_birthdays
 from services.booking_reminders import queue_booking_reminders
 from services.business_scan import business_scan
+from services.deposits import release_unpaid
 from services.feedback import queue_feedback
+from services.no_shows import queue_unconfirmed
 from services.rebooking import queue_rebooking
 from services.schedule import nearest_slots
+from services.waitlist import tidy_waitlist
 from storage.database import Database
 from storage.locks import exclusive
 
 log = logging.getLogger(__name__)
 
 Scan = Callable[[Database, ZoneInfo, datetime], Awaitable[int]]
+# issue 13: a scan that writes to the owners needs their ids (deployment settings, not the db).
+OwnerScan = Callable[[Database, ZoneInfo, datetime, Collection[int]], Awaitable[int]]
 EVERY = timedelta(minutes=5)
 
 
@@ -49,8 +54,9 @@ async def rebooking(db: Database, zone: ZoneInfo, now: datetime) -> int:
 @dataclass(frozen=True, slots=True)
 class Job:
     name: str
-    scan: Scan
+    scan: Scan | OwnerScan
     what: str
+    for_owners: bool = False  # `scan` is an OwnerScan
 
 
 JOBS: dict[str, Job] = {
@@ -62,6 +68,17 @@ JOBS: dict[str, Job] = {
         Job("booking_reminders", queue_booking_reminders, "reminders the day before a booking"),
         # issue 11
         Job("business", business_scan, "Telegram Business: free slots on request, daily digest"),
+        # issue 13
+        Job(
+            "unconfirmed",
+            queue_unconfirmed,
+            "the owners hear of tomorrow's unconfirmed bookings, once, on the eve",
+            for_owners=True,
+        ),
+        Job("deposits", release_unpaid, "deposits not paid in time: their slots are released"),
+        Job(
+            "waitlist", tidy_waitlist, "waitlist: offers of begun slots withdrawn, old entries end"
+        ),
     )
 }
 
@@ -70,25 +87,39 @@ def _last_run_key(name: str) -> str:
     return f"job:{name}:last_run"
 
 
-async def run_job(name: str, db: Database, zone: ZoneInfo, now: datetime) -> int:
+async def run_job(
+    name: str, db: Database, zone: ZoneInfo, now: datetime, owner_ids: Collection[int] = ()
+) -> int:
     """Run one scan now and record when it ran (for `python -m bot jobs list`); 0 when
     another instance is running the same scan."""
-    return await try_run_job(name, db, zone, now) or 0
+    return await try_run_job(name, db, zone, now, owner_ids) or 0
 
 
-async def try_run_job(name: str, db: Database, zone: ZoneInfo, now: datetime) -> int | None:
+async def try_run_job(
+    name: str, db: Database, zone: ZoneInfo, now: datetime, owner_ids: Collection[int] = ()
+) -> int | None:
     """Rows queued by the scan, or None when another instance holds it right now."""
     job = JOBS[name]
     async with exclusive(db, f"scan:{name}") as mine:
         if not mine:
             log.info("job %s: another instance is running it; skipped", name)
             return None
-        queued = await job.scan(db, zone, now)
+        queued = await _run_scan(job, db, zone, now, owner_ids)
         async with db.transaction() as repos:
             await repos.settings.put(_last_run_key(name), now.isoformat())
     if queued:
         log.info("job %s queued %d message(s)", name, queued)
     return queued
+
+
+async def _run_scan(
+    job: Job, db: Database, zone: ZoneInfo, now: datetime, owner_ids: Collection[int]
+) -> int:
+    if job.for_owners:
+        owner_scan: OwnerScan = job.scan  # type: ignore[assignment]  # for_owners says so
+        return await owner_scan(db, zone, now, owner_ids)
+    scan: Scan = job.scan  # type: ignore[assignment]
+    return await scan(db, zone, now)
 
 
 async def last_runs(db: Database) -> dict[str, datetime | None]:
@@ -135,6 +166,7 @@ def register_jobs(
     on_queued: Callable[[], None],
     backups: BackupPlan | None = None,
     scans: RunningScans | None = None,
+    owner_ids: Collection[int] = (),
 ) -> None:
     """Every scan every few minutes, and once right at start-up to catch up after downtime."""
     if backups is not None:
@@ -145,7 +177,7 @@ def register_jobs(
     async def tick(name: str) -> None:
         with running.track():
             try:
-                if await run_job(name, db, zone, clock()):
+                if await run_job(name, db, zone, clock(), owner_ids):
                     on_queued()
             except Exception:  # one failing scan must not stop the others or the scheduler
                 log.exception("job %s failed", name)

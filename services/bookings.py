@@ -7,25 +7,37 @@ key); the other gets `SlotTaken` and is offered fresh slots.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from services.booking_reminders import reminder_key, reminder_moment
 from services.business import note_booking
 from services.customers import customer_totals
+from services.deposits import (
+    deposit_needed,
+    deposit_on_cancel,
+    deposit_on_done,
+    deposit_on_no_show,
+    hold_deposit,
+)
 from services.dto import CustomerCard, SaleReceipt, ServiceItem
 from services.errors import InputError
 from services.loyalty import recompute_cashback
+from services.no_shows import is_late_cancel
 from services.parsing import parse_money
 from services.sales import record_sale, refresh_thanks, sale_moment
 from services.schedule import cells_of, local_bounds, slot_end, slot_is_free
 from services.shop import ShopProfile, profile_from
+from services.waitlist import check_entry, close_entry, free_for_waiting, offer_freed
 from storage.bookings import BOOKED, CANCELLED, DONE, NO_SHOW, BookingRecord
 from storage.database import Database
 from storage.errors import CellsTaken
 from storage.models import Customer
 from storage.repositories import Repositories
+
+# Freed time joins what was free beside it: slots within this margin may newly fit (issue 13).
+FREED_MARGIN = timedelta(hours=4)
 
 __all__ = [
     "BOOKED",
@@ -50,6 +62,9 @@ class BookingItem:
     status: str  # booked | done | no_show | cancelled
     confirmed: bool
     purchase_id: int | None
+    # issue 13: a deposit waiting to be paid (the slot is held), or one the owner must refund
+    deposit_due: int = 0
+    deposit_refund: int = 0
 
     @classmethod
     def of(cls, record: BookingRecord) -> BookingItem:
@@ -72,6 +87,7 @@ class ClosedBooking:
 
     booking: BookingItem
     sale: SaleReceipt
+    deposit: int = 0  # issue 13: paid in advance, counted in the sale
 
 
 class SlotTaken(InputError):
@@ -98,9 +114,10 @@ class AlreadyBooked(InputError):
 
 
 class BookingService:
-    def __init__(self, db: Database, zone: ZoneInfo) -> None:
+    def __init__(self, db: Database, zone: ZoneInfo, *, deposits: bool = False) -> None:
         self._db = db
         self._zone = zone
+        self._deposits = deposits  # issue 13: a payment provider is connected
 
     def today(self, now: datetime) -> date:
         return now.astimezone(self._zone).date()
@@ -116,10 +133,14 @@ class BookingService:
         now: datetime,
         ref: int = 0,
         source: str = "book",
+        waitlist_entry: int = 0,
     ) -> BookingItem:
-        """Book a slot; `ref` is the outbox message whose button was pressed (0: none)."""
+        """Book a slot; `ref` is the outbox message whose button was pressed (0: none);
+        `waitlist_entry` the waitlist entry whose offer it was (0: none; issue 13)."""
         async with self._db.transaction() as repos:
             customer = await _registered(repos, telegram_id)
+            if waitlist_entry > 0:
+                await check_entry(repos, waitlist_entry, customer.id)
             service = await repos.catalogue.get(service_id)
             if service is None or service.archived:
                 raise InputError("error-service-unknown")
@@ -157,7 +178,23 @@ class BookingService:
                 await repos.outbox.react(outbox_id, "booked", now)
             else:  # issue 11: after the owner's reminder from the business digest
                 await note_booking(repos, customer.id, now)
-            return await _item(repos, booking.id)
+            if waitlist_entry > 0:
+                await close_entry(repos, waitlist_entry, booking.id, starts_at)
+            item = await _item(repos, booking.id)
+            if self._deposits:
+                profile = profile_from(await repos.settings.all())
+                amount = await deposit_needed(repos, customer.id, service, profile)
+                if amount > 0:
+                    await hold_deposit(
+                        repos,
+                        booking_id=booking.id,
+                        customer_id=customer.id,
+                        amount=amount,
+                        profile=profile,
+                        now=now,
+                    )
+                    item = replace(item, deposit_due=amount)
+            return item
 
     async def check_button(self, *, telegram_id: int, ref: int, move: int, now: datetime) -> None:
         """A booking button's links are the presser's own: `ref` the reminder it came on,
@@ -187,19 +224,33 @@ class BookingService:
             if not free:
                 raise SlotTaken(service.id, starts_at, booking_id)
             ends_at = slot_end(starts_at, service.duration_minutes)
+            old = record.booking
+            freed = (old.starts_at, old.ends_at)
+            before = await free_for_waiting(repos, self._zone, now, *_around(*freed))
             await repos.bookings.free_cells(booking_id)
             await repos.bookings.set_values(
                 booking_id, starts_at=starts_at, ends_at=ends_at, confirmed_at=None
             )
             await _take_cells(repos, booking_id, starts_at, ends_at, service.id, booking_id)
+            # issue 13: the old time goes to the waitlist
+            await offer_freed(repos, self._zone, now, *_around(*freed), before)
             return await _item(repos, booking_id)
 
     async def cancel(self, *, telegram_id: int, booking_id: int, now: datetime) -> BookingItem:
         async with self._db.transaction() as repos:
-            await self._own_active(repos, telegram_id, booking_id, now)
-            await repos.bookings.change_status(booking_id, expected=BOOKED, status=CANCELLED)
+            record = await self._own_active(repos, telegram_id, booking_id, now)
+            profile = profile_from(await repos.settings.all())
+            # issue 13: a cancellation after the cut-off counts as a lost visit.
+            late = is_late_cancel(record.booking.starts_at, now, profile)
+            freed = _around(record.booking.starts_at, record.booking.ends_at)
+            before = await free_for_waiting(repos, self._zone, now, *freed)
+            await repos.bookings.change_status(
+                booking_id, expected=BOOKED, status=CANCELLED, cancelled_at=now, late_cancel=late
+            )
             await repos.bookings.free_cells(booking_id)
-            return await _item(repos, booking_id)
+            await offer_freed(repos, self._zone, now, *freed, before)  # issue 13: the waitlist
+            refund = await deposit_on_cancel(repos, booking_id, late, now)
+            return replace(await _item(repos, booking_id), deposit_refund=refund)
 
     async def confirm(self, *, telegram_id: int, booking_id: int, now: datetime) -> BookingItem:
         async with self._db.transaction() as repos:
@@ -286,7 +337,8 @@ class BookingService:
                 profile=profile,
             )
             await repos.bookings.set_values(booking_id, purchase_id=sale.purchase_id)
-            return ClosedBooking(await _item(repos, booking_id), sale)
+            deposit = await deposit_on_done(repos, booking_id, sale.purchase_id, now)
+            return ClosedBooking(await _item(repos, booking_id), sale, deposit)
 
     async def mark_no_show(self, booking_id: int, now: datetime) -> BookingItem:
         """The customer did not come; the time stays used (its cells are kept)."""
@@ -296,6 +348,7 @@ class BookingService:
                 raise InputError("error-booking-not-started")
             if not await repos.bookings.change_status(booking_id, expected=BOOKED, status=NO_SHOW):
                 raise InputError("error-booking-closed")
+            await deposit_on_no_show(repos, booking_id, now)
             return await _item(repos, booking_id)
 
     async def change_amount(
@@ -375,6 +428,11 @@ async def _take_cells(
     except CellsTaken:
         # Someone else's cells won the race; the whole transaction rolls back.
         raise SlotTaken(service_id, starts_at, moving) from None
+
+
+def _around(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """Freed time and the hours either side: a longer service may fit with its neighbours."""
+    return start - FREED_MARGIN, end + FREED_MARGIN
 
 
 async def _item(repos: Repositories, booking_id: int) -> BookingItem:

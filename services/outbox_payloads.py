@@ -253,6 +253,7 @@ class OwnerBooking(Payload):
     service: str
     starts_at: datetime
     was: datetime | None = None
+    refund: int = 0  # issue 13: a paid deposit the owner is asked to refund (minor units)
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,6 +356,43 @@ KINDS: dict[str, type[Payload]] = {
         OwnerRebook,
     )
 }
+
+# --- issue 13: no-shows and the waitlist ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerUnconfirmed(Payload):
+    """To an owner, on the eve: the next day's bookings nobody confirmed, in one message."""
+
+    kind: ClassVar[str] = "owner_unconfirmed"
+    day: date
+    times: tuple[datetime, ...] = ()
+    customers: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
+    booking_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class WaitlistOffer(Payload):
+    """Freed time offered to a customer on the waitlist: one tap books it."""
+
+    kind: ClassVar[str] = "waitlist_offer"
+    entry_id: int
+    service_id: int
+    service: str
+    at: SlotTime
+
+
+@dataclass(frozen=True, slots=True)
+class DepositReleased(Payload):
+    """The deposit was not paid in time: the held slot was released."""
+
+    kind: ClassVar[str] = "deposit_released"
+    service: str
+    starts_at: datetime
+
+
+KINDS.update({cls.kind: cls for cls in (OwnerUnconfirmed, WaitlistOffer, DepositReleased)})
 
 P = TypeVar("P", bound=Payload)
 

@@ -95,8 +95,10 @@ class OwnerNotices:
         booking: BookingItem,
         now: datetime,
         was: datetime | None = None,
+        refund: int = 0,
     ) -> None:
-        """`action` is one of BOOKING_ACTIONS; `was` is the old time of a moved booking."""
+        """`action` is one of BOOKING_ACTIONS; `was` is the old time of a moved booking;
+        `refund` a paid deposit to give back (issue 13)."""
         if action not in BOOKING_ACTIONS:
             raise ValueError(f"unknown booking action {action!r}")
         payload = OwnerBooking(
@@ -107,6 +109,7 @@ class OwnerNotices:
             service=booking.service.name,
             starts_at=booking.starts_at,
             was=was,
+            refund=refund,
         )
         # The moment names the event: the same booking may be moved back and forth.
         event = f"{booking.id}:{action}:{int(now.timestamp() * 1000)}"

@@ -204,6 +204,22 @@ async def _free_in(
     return found
 
 
+async def free_in(
+    repos: Repositories,
+    *,
+    duration_minutes: int,
+    zone: ZoneInfo,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+) -> list[datetime]:
+    """`free_slots` inside the caller's transaction (issue 13: the waitlist compares the free
+    time before and after a change in the same transaction)."""
+    return await _free_in(
+        repos, duration_minutes=duration_minutes, zone=zone, start=start, end=end, now=now
+    )
+
+
 async def _cells_of_booking(repos: Repositories, booking_id: int) -> list[datetime]:
     booking = await repos.bookings.get(booking_id)
     if booking is None:
@@ -318,12 +334,21 @@ class ScheduleService:
         async with self._db.reading() as repos:
             return Week.decode((await repos.settings.all()).get(HOURS_KEY))
 
-    async def set_day(self, weekday: int, text: str) -> Week:
-        """Set one weekday's hours from "10:00-19:00" or "off"."""
+    async def set_day(self, weekday: int, text: str, now: datetime | None = None) -> Week:
+        """Set one weekday's hours from "10:00-19:00" or "off"; with `now`, time that opens
+        is offered to the waitlist (issue 13)."""
+        from services.waitlist import free_for_waiting, offer_freed  # it imports this module
+
         hours = parse_day_hours(text)
         async with self._db.transaction() as repos:
+            horizon = (now, now + timedelta(days=SEARCH_DAYS)) if now else None
+            before = (
+                await free_for_waiting(repos, self._zone, now, *horizon) if now and horizon else {}
+            )
             week = Week.decode((await repos.settings.all()).get(HOURS_KEY)).with_day(weekday, hours)
             await repos.settings.put(HOURS_KEY, week.encode())
+            if now is not None and horizon is not None:
+                await offer_freed(repos, self._zone, now, *horizon, before)
             return week
 
     async def add_day_off(self, day_text: str, now: datetime) -> BlockItem:
@@ -349,7 +374,10 @@ class ScheduleService:
             )
             return BlockItem(row.id, row.starts_at, row.ends_at, row.note)
 
-    async def remove_block(self, block_text: str) -> BlockItem:
+    async def remove_block(self, block_text: str, now: datetime | None = None) -> BlockItem:
+        """Remove blocked time; with `now`, the time it opens is offered to the waitlist."""
+        from services.waitlist import free_for_waiting, offer_freed  # it imports this module
+
         value = block_text.strip().lstrip("#")
         if not value.isdigit() or len(value) > 9:
             raise InputError("error-hours-usage")
@@ -358,7 +386,11 @@ class ScheduleService:
             if row is None:
                 raise InputError("error-block-unknown", id=value)
             item = BlockItem(row.id, row.starts_at, row.ends_at, row.note)
+            span = (row.starts_at - timedelta(hours=4), row.ends_at + timedelta(hours=4))
+            before = await free_for_waiting(repos, self._zone, now, *span) if now else {}
             await repos.bookings.delete_block(row)
+            if now is not None:
+                await offer_freed(repos, self._zone, now, *span, before)
             return item
 
     async def upcoming_blocks(self, now: datetime) -> list[BlockItem]:

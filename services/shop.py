@@ -37,6 +37,11 @@ class ShopProfile:
     business_slots: int = 0  # 1: a client's request for a time gets free slots
     business_delay_minutes: int = 15  # ... when the owner has not answered this long
     business_phrases: str = DEFAULT_PHRASES  # what counts as a request for a time
+    # issue 13: no-shows, the waitlist, deposits
+    late_cancel_hours: int = 24  # a cancellation later than this before the start is "late"
+    unconfirmed_hour: int = 18  # the eve's hour when the owner hears of unconfirmed bookings
+    deposit_after_no_shows: int = 0  # a customer with this many no-shows pays a deposit (0: off)
+    deposit_hold_minutes: int = 30  # an unpaid deposit's slot is released after this long
 
     def next_send_time(self, moment: datetime, zone: ZoneInfo) -> datetime:
         """`moment` if it falls inside the sending window, else the window's next opening."""
@@ -63,6 +68,11 @@ _RANGES: dict[str, tuple[int, int]] = {
     "referral_bonus": (0, 100_000),
     # issue 11
     "business_delay_minutes": (1, 240),
+    # issue 13
+    "late_cancel_hours": (0, 168),
+    "unconfirmed_hour": (0, 23),
+    "deposit_after_no_shows": (0, 20),
+    "deposit_hold_minutes": (5, 120),
 }
 
 

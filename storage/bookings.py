@@ -54,6 +54,15 @@ class BookingRepository:
             Booking.starts_at >= start, Booking.starts_at < end, Booking.status == BOOKED
         )
 
+    async def unconfirmed_between(self, start: datetime, end: datetime) -> list[BookingRecord]:
+        """Still booked, nobody pressed "I'll come" (issue 13: the owner hears of them)."""
+        return await self._records(
+            Booking.starts_at >= start,
+            Booking.starts_at < end,
+            Booking.status == BOOKED,
+            Booking.confirmed_at.is_(None),
+        )
+
     async def upcoming_of(self, customer_id: int, now: datetime) -> list[BookingRecord]:
         return await self._records(
             Booking.customer_id == customer_id, Booking.starts_at > now, Booking.status == BOOKED

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -78,6 +80,9 @@ class Service(Base):
     duration_minutes: Mapped[int] = mapped_column(Integer, default=60)
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # issue 13: a deposit to book it: an amount (minor units) or a share of the price
+    deposit_amount: Mapped[int | None] = mapped_column(BigInteger)
+    deposit_percent: Mapped[int | None] = mapped_column(Integer)
 
 
 class Purchase(Base):
@@ -160,6 +165,10 @@ class Booking(Base):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     purchase_id: Mapped[int | None] = mapped_column(ForeignKey("purchases.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # issue 13: when it was cancelled, and whether that came after the shop's cut-off (the
+    # knob at that moment: changing the knob later does not rewrite history).
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    late_cancel: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class BookingCell(Base):
@@ -375,3 +384,56 @@ class BusinessChat(Base):
     slots_sent_on: Mapped[str | None] = mapped_column(String(10))
     # Set when the owner's daily digest named this person as new (NULL: not yet).
     listed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# --- issue 13: the waitlist for freed time ----------------------------------------------------
+
+
+class WaitlistEntry(Base):
+    """A customer waiting for a service on one of a range of shop-local days.
+
+    Offers of freed time are outbox rows keyed `waitoffer:<slot minutes>:<entry id>`, so one
+    slot is offered to each entry once, and the offers of a slot that got taken can be withdrawn.
+    """
+
+    __tablename__ = "waitlist"
+    __table_args__ = (Index("ix_waitlist_open", "status", "last_day", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="waiting")  # waiting | booked | left
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# --- issue 13: deposits ---------------------------------------------------------------------
+
+
+class Deposit(Base):
+    """A deposit asked for one booking: the slot is held until `hold_until`, then released.
+
+    held → paid (successful_payment) → used (the sale at the counter deducts it)
+                                      → refund_asked (cancelled in time: the owner refunds it
+                                        in the provider's cabinet) | kept (late / no-show)
+    held → released (not paid in time: the booking is cancelled, its time offered to the waitlist)
+    """
+
+    __tablename__ = "deposits"
+    __table_args__ = (Index("ix_deposits_held", "status", "hold_until"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id"), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)  # minor units of `currency`
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16))
+    hold_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    telegram_charge_id: Mapped[str | None] = mapped_column(String(255))
+    provider_charge_id: Mapped[str | None] = mapped_column(String(255))
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    purchase_id: Mapped[int | None] = mapped_column(ForeignKey("purchases.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # used, refund asked, released
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

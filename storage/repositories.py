@@ -8,8 +8,10 @@ from storage.analytics import AnalyticsQueries
 from storage.bookings import BookingRepository
 from storage.catalogue import CatalogueRepository
 from storage.customers import CustomerRepository
+from storage.deposits import DepositRepository
 from storage.growth import GrowthRepository
 from storage.inbox import InboxRepository
+from storage.no_shows import NoShowQueries
 from storage.once import OnceRepository
 from storage.outbox import OutboxRepository
 from storage.purchases import PurchaseRepository
@@ -17,6 +19,7 @@ from storage.reachability import ReachabilityRepository
 from storage.retention import RetentionRepository
 from storage.shop_settings import ShopSettingsRepository
 from storage.transfer import TransferRepository
+from storage.waitlist import WaitlistRepository
 
 
 class Repositories:
@@ -35,3 +38,7 @@ class Repositories:
         self.transfer = TransferRepository(session)
         self.reachability = ReachabilityRepository(session)
         self.analytics = AnalyticsQueries(session)
+        # issue 13
+        self.no_shows = NoShowQueries(session)
+        self.waitlist = WaitlistRepository(session)
+        self.deposits = DepositRepository(session)

@@ -18,6 +18,7 @@ from services.bookings import BookingService
 from services.outbox import Outgoing, enqueue
 from services.outbox_payloads import Rebook
 from services.slot_time import slot_minutes
+from services.waitlist import WaitlistService
 from storage.models import (
     Booking,
     BookingCell,
@@ -26,6 +27,7 @@ from storage.models import (
     PointsEntry,
     Purchase,
     Rating,
+    WaitlistEntry,
 )
 from tests.conftest import RunningBot, drained, register
 from tests.test_once import until
@@ -41,6 +43,10 @@ from ui.callbacks import (
     RateVisit,
     RebookDecline,
     ResumeOffers,
+    WaitAsk,
+    WaitJoin,
+    WaitLeave,
+    WaitTake,
 )
 
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -89,6 +95,14 @@ CASES: dict[type[CallbackData], tuple[bool, list[Callable[[Ids], CallbackData]]]
     ),
     RebookDecline: (True, [lambda ids: RebookDecline(ref=ids["ref"])]),
     RateVisit: (True, [lambda ids: RateVisit(purchase_id=ids["purchase"], stars=1)]),
+    # issue 13: the waitlist
+    WaitAsk: (False, [lambda ids: WaitAsk(service_id=ids["service"])]),
+    WaitJoin: (False, [lambda ids: WaitJoin(service_id=ids["service"], days=3)]),
+    WaitTake: (
+        True,
+        [lambda ids: WaitTake(entry_id=ids["entry"], at=at(THURSDAY, 15), ref=ids["ref"])],
+    ),
+    WaitLeave: (True, [lambda ids: WaitLeave(entry_id=ids["entry"])]),
 }
 
 
@@ -123,6 +137,9 @@ async def shop(app: RunningBot) -> tuple[RunningBot, Ids]:
         payload = Rebook(name="Anna", service_id=1, service="Gel manicure", slots=())
         ref = await enqueue(repos, Outgoing("rebook:1:1:x", VICTIM, 1, now, payload), now)
     assert ref is not None
+    entry = await WaitlistService(app.db, MOSCOW).join(
+        telegram_id=VICTIM, service_id=1, days=3, now=now
+    )
     # Let the queued thank-you and reminder go out first: the test counts the victim's messages.
     await drained(app)
     async with app.db.reading() as repos:
@@ -132,7 +149,13 @@ async def shop(app: RunningBot) -> tuple[RunningBot, Ids]:
             .where(OutboxMessage.status.in_(("pending", "sending")))
         )
     assert not waiting
-    return app, {"service": 1, "booking": booking.id, "purchase": 1, "ref": ref}
+    return app, {
+        "service": 1,
+        "booking": booking.id,
+        "purchase": 1,
+        "ref": ref,
+        "entry": entry.id,
+    }
 
 
 async def snapshot(app: RunningBot) -> dict[str, Any]:
@@ -162,6 +185,9 @@ async def snapshot(app: RunningBot) -> dict[str, Any]:
             # Not the status: the delivery worker sends queued rows meanwhile.
             "outbox": await rows(select(OutboxMessage.id, OutboxMessage.reaction)),
             "ratings": await rows(select(Rating.purchase_id, Rating.stars)),
+            "waitlist": await rows(
+                select(WaitlistEntry.id, WaitlistEntry.status).where(WaitlistEntry.customer_id == 1)
+            ),
             "customers": await total(Customer),
             "purchases": await total(Purchase),
             "cells": await total(BookingCell),
@@ -208,7 +234,7 @@ async def test_someone_elses_button_is_refused(
     after = await snapshot(app)
     if presser == ATTACKER and not names_someone:
         # It acted on the attacker's own record; the victim and their things are untouched.
-        for key in ("victim", "bookings", "outbox", "ratings", "purchases", "cells"):
+        for key in ("victim", "bookings", "outbox", "ratings", "purchases", "cells", "waitlist"):
             assert after[key] == before[key], key
     else:
         assert answer.get("show_alert") is True, answer  # a short refusal

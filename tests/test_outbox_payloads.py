@@ -16,6 +16,7 @@ from services.outbox_payloads import (
     BusinessDigest,
     BusinessSlots,
     ChannelPost,
+    DepositReleased,
     DigestPerson,
     DigestRebook,
     Feedback,
@@ -26,6 +27,7 @@ from services.outbox_payloads import (
     OwnerLowRating,
     OwnerNewCustomer,
     OwnerRebook,
+    OwnerUnconfirmed,
     Payload,
     PayloadError,
     Photo,
@@ -37,6 +39,7 @@ from services.outbox_payloads import (
     Text,
     Thanks,
     UnknownKind,
+    WaitlistOffer,
     Winback,
     from_json,
     load,
@@ -101,6 +104,12 @@ EXAMPLES: list[Payload] = [
         ),
     ),
     OwnerRebook(service_id=3, service="Маникюр", due=date(2026, 12, 1)),
+    # issue 13
+    OwnerUnconfirmed(
+        day=date(2026, 11, 26), times=(AT,), customers=("Анна",), services=("Стрижка",)
+    ),
+    WaitlistOffer(entry_id=3, service_id=1, service="Стрижка", at=AT),
+    DepositReleased(service="Стрижка", starts_at=AT),
 ]
 
 

@@ -287,3 +287,36 @@ class BusinessRebookDone(CallbackData, prefix="o-bzd"):
 
 
 OWNER_CALLBACKS += (BusinessCard, BusinessRebookDone)
+
+
+# --- issue 13: the waitlist ------------------------------------------------------------------
+
+
+class WaitAsk(CallbackData, prefix="wla"):
+    """ "Tell me when time frees up" under the days of a service: asks which days."""
+
+    service_id: int
+
+
+class WaitJoin(CallbackData, prefix="wlj"):
+    service_id: int
+    days: int  # the next N days (services.waitlist.JOIN_DAYS)
+
+
+class WaitTake(CallbackData, prefix="wlt"):
+    """An offer's one tap: book the freed slot for the entry's service."""
+
+    entry_id: int
+    at: int  # services.slot_time minutes
+    ref: int = 0  # the offer's outbox row
+
+
+class WaitLeave(CallbackData, prefix="wll"):
+    entry_id: int
+
+
+class OwnerWaitDay(CallbackData, prefix="o-wld"):
+    day: int  # date.toordinal()
+
+
+OWNER_CALLBACKS += (OwnerWaitDay,)

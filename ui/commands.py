@@ -34,6 +34,8 @@ OWNER_COMMANDS: Final = (
     ("birthday", "cmd-birthday"),
     ("hours", "cmd-hours"),
     ("today", "cmd-today"),
+    ("waitlist", "cmd-waitlist"),  # issue 13
+    ("deposit", "cmd-deposit"),
     ("stats", "cmd-stats"),
     ("cac", "cmd-cac"),
     ("help", "cmd-help"),

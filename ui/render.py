@@ -15,8 +15,10 @@ from ui.messages import (
     business,
     growth,
     inbox,
+    no_shows,
     owner_notices,
     retention,
+    waitlist,
 )
 from ui.messages.base import RenderContext, Rendered, Renderers
 
@@ -29,6 +31,8 @@ RENDERERS: Renderers = {
     **inbox.RENDERERS,
     **owner_notices.RENDERERS,
     **business.RENDERERS,  # issue 11
+    **no_shows.RENDERERS,  # issue 13
+    **waitlist.RENDERERS,
 }
 
 

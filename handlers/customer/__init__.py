@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers.customer import booking, inbox, privacy, profile, registration, retention
+from bot.config import Settings
+from handlers.customer import (
+    booking,
+    deposits,
+    inbox,
+    privacy,
+    profile,
+    registration,
+    retention,
+    waitlist,
+)
 
 
-def create_router() -> Router:
+def create_router(settings: Settings | None = None) -> Router:
     router = Router(name=__name__)
     router.include_routers(
         profile.create_router(),
@@ -16,6 +26,9 @@ def create_router() -> Router:
         # After the rating's own question, before forms: a reply to the bot goes to the owner.
         inbox.create_router(),
         booking.create_router(),
+        waitlist.create_router(),  # issue 13
         registration.create_router(),
     )
+    if settings is not None and settings.payment_provider_token is not None:
+        router.include_router(deposits.create_router())  # issue 13: only with payments on
     return router

@@ -6,16 +6,18 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import Settings
+from handlers.customer.deposits import send_deposit_invoice
 from handlers.once import ONCE, ReleasePress
 from services.bookings import AlreadyBooked, BookingItem, BookingService, SlotTaken
 from services.catalogue import CatalogueService
 from services.customers import CustomerService
+from services.deposits import DepositService
 from services.dto import ServiceItem
 from services.errors import InputError
 from services.money import format_money
@@ -28,7 +30,7 @@ from services.schedule import (
 )
 from services.shop import ShopProfile
 from services.slot_time import slot_minutes, slot_start
-from ui.callbacks import BookDay, BookingAction, BookMove, BookOther, BookSlot
+from ui.callbacks import BookDay, BookingAction, BookMove, BookOther, BookSlot, WaitAsk
 from ui.i18n import tr
 from ui.keyboards import BUTTON_TEXT
 from ui.messages.bookings import (
@@ -208,6 +210,8 @@ async def pick_slot(
     shop_profile: ShopProfile,
     clock: Clock,
     release_press: ReleasePress | None = None,
+    deposits: DepositService | None = None,
+    bot: Bot | None = None,
 ) -> None:
     """One tap books the slot; the loser of a race gets fresh slots."""
     now = clock()
@@ -235,6 +239,11 @@ async def pick_slot(
         await _offer_existing(message, already.booking, settings)
         return
     await query.answer()
+    await owner_notices.booking("booked", booking, now)
+    if booking.deposit_due and deposits is not None and bot is not None:
+        # issue 13: the slot is held until the deposit is paid; the invoice says the rest
+        await send_deposit_invoice(message, bot, deposits, booking, settings)
+        return
     reminder = await bookings.reminder_at(booking, now, shop_profile)
     await message.answer(
         tr(
@@ -244,7 +253,6 @@ async def pick_slot(
         )
         + reminder_note(reminder, settings.zone, tr)
     )
-    await owner_notices.booking("booked", booking, now)
 
 
 async def pick_new_time(
@@ -311,14 +319,16 @@ async def booking_action(
         change = bookings.confirm if confirm else bookings.cancel
         booking = await change(telegram_id=who, booking_id=booking_id, now=now)
         await query.answer()
-        await message.answer(
-            tr(
-                "bk-confirmed" if confirm else "bk-cancelled",
-                service=booking.service.name,
-                when=when_label(booking.starts_at, settings.zone, tr),
-            )
+        text = tr(
+            "bk-confirmed" if confirm else "bk-cancelled",
+            service=booking.service.name,
+            when=when_label(booking.starts_at, settings.zone, tr),
         )
-        await owner_notices.booking("confirmed" if confirm else "cancelled", booking, now)
+        if booking.deposit_refund:  # issue 13: cancelled in time, the deposit goes back
+            text += "\n" + tr("dp-refund-customer")
+        await message.answer(text)
+        action = "confirmed" if confirm else "cancelled"
+        await owner_notices.booking(action, booking, now, refund=booking.deposit_refund)
     elif callback_data.action == "move":
         booking = await bookings.own(telegram_id=who, booking_id=booking_id, now=now)
         await query.answer()
@@ -354,8 +364,15 @@ async def _offer_days(
         now=now,
     )
     days = group_by_day(slots, settings.zone)
+    # issue 13: no time that suits: wait for freed time instead
+    wait = InlineKeyboardButton(
+        text=tr("wl-button-ask"), callback_data=WaitAsk(service_id=service.id).pack()
+    )
     if not days:
-        await message.answer(tr("bk-no-free-days", service=service.name))
+        await message.answer(
+            tr("bk-no-free-days", service=service.name),
+            reply_markup=InlineKeyboardMarkup(inline_keyboard=[[wait]]),
+        )
         return
     builder = InlineKeyboardBuilder()
     for day, day_slots in days.items():
@@ -364,6 +381,7 @@ async def _offer_days(
             callback_data=BookDay(service_id=service.id, day=day.toordinal(), ref=ref, move=move),
         )
     builder.adjust(3)
+    builder.row(wait)
     await message.answer(tr("bk-pick-day", service=service.name), reply_markup=builder.as_markup())
 
 

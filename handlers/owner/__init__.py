@@ -11,6 +11,7 @@ from handlers.owner import (
     birthday_gift,
     catalogue,
     customers,
+    deposits,
     growth,
     inbox,
     posts,
@@ -19,6 +20,7 @@ from handlers.owner import (
     schedule,
     settings,
     stats,
+    waitlist,
 )
 from handlers.roles import IsOwner
 from ui.i18n import tr
@@ -41,6 +43,8 @@ def create_router() -> Router:
     router.include_router(schedule.create_router())
     router.include_router(stats.create_router())
     router.include_router(birthday_gift.create_router())
+    router.include_router(waitlist.create_router())  # issue 13
+    router.include_router(deposits.create_router())
     return router
 
 

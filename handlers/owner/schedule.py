@@ -18,6 +18,8 @@ from handlers.once import ONCE
 from services.bookings import BOOKED, BookingItem, BookingService
 from services.dto import SaleReceipt
 from services.errors import InputError
+from services.money import format_money
+from services.no_shows import NoShowService
 from services.parsing import MAX_TYPED, parse_day, parse_weekday
 from services.schedule import (
     BlockItem,
@@ -33,9 +35,10 @@ from ui.callbacks import (
     OwnerHoursDay,
     OwnerSaleAmount,
 )
-from ui.i18n import tr
+from ui.i18n import current_texts, tr
 from ui.long_text import answer_long
 from ui.messages.bookings import day_label
+from ui.messages.no_shows import lost_line
 
 Clock = Callable[[], datetime]
 
@@ -95,13 +98,13 @@ async def hours_command(
         block = await schedule.add_block(day_text, interval, now)
         await message.answer(tr("bk-hours-block-saved", block=_block_line(block, settings)))
     elif word in {"unblock", "разблок"}:
-        block = await schedule.remove_block(rest)
+        block = await schedule.remove_block(rest, now)
         await message.answer(tr("bk-hours-block-removed", block=_block_line(block, settings)))
     else:
         weekday = parse_weekday(word)
         if not rest:
             raise InputError("error-hours-usage")
-        week = await schedule.set_day(weekday, rest)
+        week = await schedule.set_day(weekday, rest, now)
         await message.answer(tr("bk-hours-saved") + "\n\n" + _week_text(week))
 
 
@@ -119,10 +122,12 @@ async def ask_day_hours(
     )
 
 
-async def process_day_hours(message: Message, state: FSMContext, schedule: ScheduleService) -> None:
+async def process_day_hours(
+    message: Message, state: FSMContext, schedule: ScheduleService, clock: Clock
+) -> None:
     assert message.text is not None
     weekday = int((await state.get_data())["weekday"])
-    week = await schedule.set_day(weekday, message.text)
+    week = await schedule.set_day(weekday, message.text, clock())
     await state.clear()
     await message.answer(tr("bk-hours-saved") + "\n\n" + _week_text(week))
 
@@ -179,6 +184,7 @@ async def today_command(
     message: Message,
     command: CommandObject,
     bookings: BookingService,
+    no_shows: NoShowService,
     settings: Settings,
     clock: Clock,
 ) -> None:
@@ -187,28 +193,46 @@ async def today_command(
     if len(args) > 40:
         raise InputError("error-date-format")
     day = parse_day(args, today=today) if args else today
-    text, markup = await _day_view(bookings, settings, day)
+    text, markup = await _day_view(bookings, no_shows, settings, day)
     await answer_long(message, text, reply_markup=markup)
 
 
 async def show_day(
-    query: CallbackQuery, callback_data: OwnerDayView, bookings: BookingService, settings: Settings
+    query: CallbackQuery,
+    callback_data: OwnerDayView,
+    bookings: BookingService,
+    no_shows: NoShowService,
+    settings: Settings,
 ) -> None:
     if not 1 <= callback_data.day <= date.max.toordinal():
         raise InputError("error-stale-button")
-    text, markup = await _day_view(bookings, settings, date.fromordinal(callback_data.day))
+    day = date.fromordinal(callback_data.day)
+    text, markup = await _day_view(bookings, no_shows, settings, day)
     await query.answer()
     assert isinstance(query.message, Message)
     await answer_long(query.message, text, reply_markup=markup)
 
 
 async def _day_view(
-    bookings: BookingService, settings: Settings, day: date
+    bookings: BookingService, no_shows: NoShowService, settings: Settings, day: date
 ) -> tuple[str, InlineKeyboardMarkup]:
     items = await bookings.of_day(day)
+    # issue 13: each customer's lost visits beside their booking
+    lost = await no_shows.of_customers({item.customer.id for item in items})
     title = f"{tr(f'bk-weekday-{day.weekday()}')} {day:%d.%m.%Y}"
     lines = [tr("bk-day-header", day=title)]
-    lines += [_booking_line(item, settings) for item in items] or [tr("bk-day-empty")]
+    texts = current_texts()
+    lines += [
+        " ".join(
+            part
+            for part in (
+                _booking_line(item, settings),
+                lost_line(texts, lost.get(item.customer.id)),
+            )
+            if part
+        )
+        for item in items
+    ] or [tr("bk-day-empty")]
     builder = InlineKeyboardBuilder()
     sizes = []
     buttons = []
@@ -263,28 +287,33 @@ async def mark_done(
     closed = await bookings.mark_done(callback_data.booking_id, clock(), shop_profile)
     await query.answer()
     assert isinstance(query.message, Message)
-    await _send_receipt(query.message, closed.sale, settings)
+    await _send_receipt(query.message, closed.sale, settings, closed.deposit)
 
 
 async def mark_no_show(
     query: CallbackQuery,
     callback_data: OwnerBookingNoShow,
     bookings: BookingService,
+    no_shows: NoShowService,
     settings: Settings,
     clock: Clock,
 ) -> None:
     item = await bookings.mark_no_show(callback_data.booking_id, clock())
     await query.answer()
     assert isinstance(query.message, Message)
-    await query.message.answer(
-        tr(
-            "bk-no-show-saved",
-            customer=item.customer.label,
-            service=item.service.name,
-            day=day_label(item.starts_at, settings.zone, tr),
-            time=f"{item.starts_at.astimezone(settings.zone):%H:%M}",
-        )
+    text = tr(
+        "bk-no-show-saved",
+        customer=item.customer.label,
+        service=item.service.name,
+        day=day_label(item.starts_at, settings.zone, tr),
+        time=f"{item.starts_at.astimezone(settings.zone):%H:%M}",
     )
+    # issue 13: the customer's record, so the owner sees at once who keeps not coming
+    counts = (await no_shows.of_customers({item.customer.id})).get(item.customer.id)
+    if counts is not None:
+        history = lost_line(current_texts(), counts).removeprefix("⚠ ")
+        text += "\n" + tr("ns-no-show-count", parts=history)
+    await query.message.answer(text)
 
 
 async def ask_amount(
@@ -312,12 +341,19 @@ async def process_amount(
     await _send_receipt(message, sale, settings)
 
 
-async def _send_receipt(message: Message, sale: SaleReceipt, settings: Settings) -> None:
+async def _send_receipt(
+    message: Message, sale: SaleReceipt, settings: Settings, deposit: int = 0
+) -> None:
     builder = InlineKeyboardBuilder()
     builder.button(
         text=tr("bk-button-change-amount"),
         callback_data=OwnerSaleAmount(purchase_id=sale.purchase_id),
     )
-    await message.answer(
-        formatting.receipt(sale, sale.currency, settings.zone), reply_markup=builder.as_markup()
-    )
+    text = formatting.receipt(sale, sale.currency, settings.zone)
+    if deposit:  # issue 13: paid in advance through Telegram; the rest is paid at the counter
+        text += "\n" + tr(
+            "dp-deducted",
+            deposit=format_money(deposit, sale.currency),
+            rest=format_money(max(sale.amount - deposit, 0), sale.currency),
+        )
+    await message.answer(text, reply_markup=builder.as_markup())

@@ -53,6 +53,11 @@ ORDER = (
     "business_slots",
     "business_delay_minutes",
     "business_phrases",
+    # issue 13
+    "late_cancel_hours",
+    "unconfirmed_hour",
+    "deposit_after_no_shows",
+    "deposit_hold_minutes",
 )
 
 

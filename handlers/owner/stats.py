@@ -22,6 +22,7 @@ from handlers.once import ONCE
 from services import charts
 from services.analytics import AnalyticsService, AtRiskCustomer, CohortReport, StatsReport
 from services.errors import InputError
+from services.no_shows import NoShowService
 from services.parsing import parse_date
 from services.shop import ShopProfile, ShopService
 from ui.callbacks import StatsView, WinbackSend
@@ -29,6 +30,7 @@ from ui.formatting import money_tick
 from ui.i18n import current_texts, tr
 from ui.long_text import answer_long
 from ui.messages import analytics as texts
+from ui.messages.no_shows import stats_line
 
 VIEWS = ("abc", "cohorts", "predicted", "risk", "campaigns")
 _WINBACK_LABEL = 40
@@ -66,6 +68,7 @@ async def stats_command(
     message: Message,
     command: CommandObject,
     analytics: AnalyticsService,
+    no_shows: NoShowService,
     settings: Settings,
     clock: Callable[[], datetime],
 ) -> None:
@@ -74,18 +77,20 @@ async def stats_command(
     if command.args:
         today = now.astimezone(settings.zone).date()
         as_of = parse_date(command.args, today=today)
-    report = await analytics.report(analytics.cutoff_for(as_of, now))
+    cutoff = analytics.cutoff_for(as_of, now)
+    report = await analytics.report(cutoff)
+    # issue 13: the share of booked visits lost to no-shows and late cancellations
+    lost = stats_line(current_texts(), await no_shows.visits(cutoff))
+    text = texts.stats_text(current_texts(), report) + (f"\n\n{lost}" if lost else "")
     if report.empty:
-        await answer_long(message, texts.stats_text(current_texts(), report))
+        await answer_long(message, text)
         return
     language = current_texts().language
     chart = await asyncio.to_thread(_revenue_png, report, language, *_chart_labels())
     await message.answer_photo(
         BufferedInputFile(chart, filename="revenue.png"), caption=tr("chart-revenue-caption")
     )
-    await answer_long(
-        message, texts.stats_text(current_texts(), report), reply_markup=views_keyboard()
-    )
+    await answer_long(message, text, reply_markup=views_keyboard())
 
 
 def _chart_labels() -> tuple[str, str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from services.money import format_money
 from services.outbox_payloads import OwnerBooking, OwnerLowRating, OwnerNewCustomer
 from ui.callbacks import BirthdayGrant
 from ui.messages.base import RenderContext, Rendered, Renderers, renderer
@@ -51,6 +52,10 @@ def booking(payload: OwnerBooking, context: RenderContext) -> Rendered:
         when=when_label(payload.starts_at, context.zone, context.t),
         **extra,
     )
+    if payload.refund:  # issue 13: the bot cannot refund; the provider's cabinet can
+        text += "\n" + context.t(
+            "dp-owner-refund", amount=format_money(payload.refund, context.currency)
+        )
     return Rendered(text=text)
 
 
