@@ -15,24 +15,21 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
-from bot.app import create_bot, create_dispatcher
 from bot.webapp import add_webapp_routes
 from bot.webapp.api import ROUTES
-from services.catalogue import CatalogueService
-from services.ratelimit import RateLimiter
 from storage.database import Database
 from storage.models import Booking, OutboxMessage, Purchase
-from tests.conftest import OWNER_ID, FakeClock, RunningBot, drained, make_settings
+from tests.conftest import OWNER_ID, FakeClock, RunningBot, drained
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.webapp import forged_init_data, signed_init_data
+from tests.webapp_shop import ANNA, BORIS, running_shop
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 TOKEN = "123456:TEST-TOKEN"
-WEBAPP_URL = "https://shop.example/app"
 BOOK, MESSAGE = "/app/api/bookings", "/app/api/owner/customers/1/message"
 AT10 = "2026-11-26T10:00:00+03:00"
 THURSDAY = date(2026, 11, 26)  # the clock starts on Wednesday 2026-11-25, 12:00 in Moscow
-ANNA, BORIS, GUEST = 42, 43, 77
+GUEST = 77
 
 Client = TestClient[Any, Any]
 
@@ -45,31 +42,7 @@ def local(day: date, hour: int, minute: int = 0) -> datetime:
 async def shop(
     fake: FakeTelegram, sqlite_db: Database, clock: FakeClock
 ) -> AsyncIterator[RunningBot]:
-    """The production dispatcher and bot, with WEBAPP_URL set, polling the fake server."""
-    settings = make_settings(fake, sqlite_db, webapp_url=WEBAPP_URL)
-    dp = create_dispatcher(settings, sqlite_db, clock=clock, schedule_jobs=False)
-    dp["delivery"].limiter = dp["limiter"] = RateLimiter(10_000, 10_000, margin=0)
-    async with fake.polling(dp, create_bot(settings, dp["limiter"])) as bot:
-        running = RunningBot(fake, dp, bot, sqlite_db, settings, clock)
-        now = clock.now
-        await CatalogueService(sqlite_db).add(
-            name="Manicure", price=250000, cycle_days=21, duration_minutes=60, now=now
-        )
-        async with sqlite_db.transaction() as repos:
-            for telegram_id, name, phone in (
-                (ANNA, "Anna", "+79160000042"),
-                (BORIS, "Boris", "+79160000043"),
-            ):
-                await repos.customers.add(
-                    telegram_id=telegram_id,
-                    name=name,
-                    search_name=name.casefold(),
-                    phone=phone,
-                    language="en",
-                    registered_at=now,
-                    consent=True,
-                    created_at=now,
-                )
+    async with running_shop(fake, sqlite_db, clock) as running:
         yield running
 
 
