@@ -567,3 +567,27 @@ async def test_the_page_and_its_files_are_served_without_login(api: Client) -> N
     assert script.status == 200 and await script.text() == "export {};"
     for path in ("/app/static/../secret.txt", "/app/static/%2e%2e/secret.txt", "/app/static/x.js"):
         assert (await api.get(path)).status == 404, path
+
+
+async def test_a_post_with_an_idempotency_key_acts_once(api: Client, shop: RunningBot) -> None:
+    booked = await book(api, shop, ANNA, local(THURSDAY, 10))
+    await book(api, shop, BORIS, local(THURSDAY, 13))
+    url = f"/app/api/owner/bookings/{booked['id']}/move"
+
+    async def move(start: str, key: str) -> tuple[int, Any]:
+        headers = auth(shop, OWNER_ID) | {"Idempotency-Key": key}
+        response = await api.post(url, json={"start": start}, headers=headers)
+        return response.status, await response.json()
+
+    # A move that failed did nothing: the same key may be tried again.
+    assert (await move("2026-11-26T13:00:00+03:00", "move-0001"))[0] == 409
+    assert (await move("2026-11-26T15:00:00+03:00", "move-0001"))[0] == 200
+    status, again = await move("2026-11-26T16:00:00+03:00", "move-0001")  # a retry, or a 2nd tap
+    assert (status, again) == (409, {"error": "already_done", "message": "Already done."})
+    async with shop.db.reading() as repos:
+        row = await repos.bookings.get(booked["id"])
+    assert row is not None and row.starts_at == local(THURSDAY, 15)
+    assert (await move("2026-11-26T16:00:00+03:00", "bad key!"))[0] == 400
+    await drained(shop)
+    moved = [m for m in shop.fake.sent_messages(ANNA) if "moved your booking" in m["text"]]
+    assert len(moved) == 1
