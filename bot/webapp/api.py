@@ -193,6 +193,10 @@ def route(app: WebApp, allowed: tuple[Role, ...] | None, endpoint: Endpoint) -> 
         except InputError as error:
             status, code = _status_of(error)
             return _error(app, language, status, code, error.code, error.params)
+        except Exception:
+            # Our fault, not the person's: logged with the route, a short apology for them.
+            log.exception("mini app %s %s failed", request.method, request.path)
+            return _error(app, language, 500, "internal", "error-internal", {})
         if isinstance(result, web.StreamResponse):
             return result
         return web.json_response(result, headers={"Cache-Control": "no-store"})
