@@ -143,6 +143,8 @@ class CustomerList:
             key = f"webapp_message:{customer_id}:{int(now.timestamp() * 1_000_000)}"
             payload = InboxAnswer(text=words)
             await enqueue(repos, Outgoing(key, row.telegram_id, row.id, send_at, payload), now)
+            # The owner wrote to them: what they wrote before leaves /inbox's waiting list.
+            await repos.inbox.mark_answered(row.id, now)
             return send_at
 
     async def _model(self, now: datetime) -> _Model:
