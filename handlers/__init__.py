@@ -14,6 +14,7 @@ from handlers import (
     membership,
     owner,
     refusals,
+    webapp,
 )
 
 
@@ -23,6 +24,7 @@ def get_routers(settings: Settings) -> list[Router]:
     private.message.filter(F.chat.type == "private")
     private.include_routers(
         common.create_router(),
+        webapp.create_router(),  # issue 12: /app for everybody
         owner.create_router(),
         # issue 11: business updates, and the owner's buttons under the digest
         business.create_router(),

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.analytics import AnalyticsQueries
 from storage.bookings import BookingRepository
 from storage.catalogue import CatalogueRepository
+from storage.customer_list import CustomerListQueries
 from storage.customers import CustomerRepository
 from storage.deposits import DepositRepository
 from storage.growth import GrowthRepository
@@ -42,3 +43,5 @@ class Repositories:
         self.no_shows = NoShowQueries(session)
         self.waitlist = WaitlistRepository(session)
         self.deposits = DepositRepository(session)
+        # issue 12: the Mini App's customer list
+        self.customer_list = CustomerListQueries(session)

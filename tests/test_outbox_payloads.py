@@ -12,6 +12,7 @@ from services.outbox_payloads import (
     KINDS,
     About,
     Birthday,
+    BookingChanged,
     BookingReminder,
     BusinessDigest,
     BusinessSlots,
@@ -110,6 +111,7 @@ EXAMPLES: list[Payload] = [
     ),
     WaitlistOffer(entry_id=3, service_id=1, service="Стрижка", at=AT),
     DepositReleased(service="Стрижка", starts_at=AT),
+    BookingChanged(booking_id=3, action="moved", service="Стрижка", starts_at=AT, was=AT),
 ]
 
 

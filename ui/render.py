@@ -19,6 +19,7 @@ from ui.messages import (
     owner_notices,
     retention,
     waitlist,
+    webapp,
 )
 from ui.messages.base import RenderContext, Rendered, Renderers
 
@@ -33,6 +34,7 @@ RENDERERS: Renderers = {
     **business.RENDERERS,  # issue 11
     **no_shows.RENDERERS,  # issue 13
     **waitlist.RENDERERS,
+    **webapp.RENDERERS,  # issue 12
 }
 
 
