@@ -17,7 +17,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.config import Settings
 from bot.errors import register_error_handlers
-from bot.menu import set_command_menus
+from bot.menu import set_command_menus, set_owner_menu_buttons
 from bot.metrics import BotMetrics
 from bot.owner_language import OwnerLanguageMiddleware
 from bot.shop_profile import ShopProfileMiddleware
@@ -206,6 +206,7 @@ async def on_startup(
     # test may have swapped for a faster one before polling started).
     pace_requests(bot, delivery.limiter).counts = metrics.counts
     await set_command_menus(bot, settings)
+    await set_owner_menu_buttons(bot, settings)  # issue 12: only with WEBAPP_URL
     # AsyncIOScheduler binds to the running loop, so it starts here, not at construction.
     scheduler.start()
     # Rows a crash left half-sent are reported as uncertain before anything new goes out.
@@ -269,11 +270,11 @@ async def run_bot(
 
 
 async def _poll(dp: Dispatcher, bot: Bot, settings: Settings) -> None:
-    if not settings.health_server:
+    # The web server beside polling: health probes, and the Mini App when WEBAPP_URL is set.
+    if not (settings.health_server or settings.webapp_url):
         await dp.start_polling(bot)
         return
-    from bot.health import create_health_app
-    from bot.web import listening
+    from bot.web import create_polling_app, listening
 
-    async with listening(create_health_app(dp), settings):
+    async with listening(create_polling_app(dp, bot, settings), settings):
         await dp.start_polling(bot)

@@ -85,6 +85,11 @@ class Settings(BaseSettings):
     health_server: bool = False
     # /readyz fails when a due outbox message has waited longer than this: the worker is stuck.
     ready_outbox_delay_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # issue 12: the Mini App, served by the bot's own web server at WEBAPP_URL (https; a reverse
+    # proxy forwards its /app path to WEB_HOST:WEB_PORT). Unset: no Mini App, no menu button.
+    webapp_url: str | None = None
+    # Telegram's launch data older than this is refused (a leaked link stops working).
+    webapp_auth_max_age_hours: int = Field(default=24, ge=1, le=24 * 30)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -171,6 +176,19 @@ class Settings(BaseSettings):
         if parts.scheme != "https" or not parts.hostname:
             raise ValueError(
                 "Telegram posts only to https:// addresses, such as https://bot.example.com/webhook"
+            )
+        return value
+
+    @field_validator("webapp_url")
+    @classmethod
+    def _https_webapp_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme != "https" or not parts.hostname:
+            raise ValueError(
+                "Telegram opens Mini Apps only from https:// addresses, such as "
+                "https://bot.example.com/app"
             )
         return value
 

@@ -1,5 +1,6 @@
 """The bot's web side: Telegram's webhook (`run --webhook`) on an aiohttp app, next to
-/healthz, /readyz and /metrics (bot/health.py).
+/healthz, /readyz and /metrics (bot/health.py) and, when WEBAPP_URL is set, the Mini App
+(bot/webapp/: /app and its API), which polling mode serves too.
 
 Telegram posts each update to WEBHOOK_URL with WEBHOOK_SECRET in the
 X-Telegram-Bot-Api-Secret-Token header; aiogram's SimpleRequestHandler answers 401 to any
@@ -66,6 +67,22 @@ def create_web_app(dp: Dispatcher, bot: Bot, settings: Settings) -> web.Applicat
     )
 
     add_health_routes(app, dp)
+    if settings.webapp_url:
+        from bot.webapp import add_webapp_routes
+
+        add_webapp_routes(app, dp, bot)
+    return app
+
+
+def create_polling_app(dp: Dispatcher, bot: Bot, settings: Settings) -> web.Application:
+    """Polling mode's web server: /healthz, /readyz, /metrics, and the Mini App (/app) when
+    WEBAPP_URL is set. The dispatcher's hooks stay with start_polling."""
+    app = web.Application()
+    add_health_routes(app, dp)
+    if settings.webapp_url:
+        from bot.webapp import add_webapp_routes
+
+        add_webapp_routes(app, dp, bot)
     return app
 
 

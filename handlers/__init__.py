@@ -5,7 +5,16 @@ from __future__ import annotations
 from aiogram import F, Router
 
 from bot.config import Settings
-from handlers import channel, common, customer, fallback, membership, owner, refusals
+from handlers import (
+    channel,
+    common,
+    customer,
+    fallback,
+    membership,
+    owner,
+    refusals,
+    webapp,
+)
 
 
 def get_routers(settings: Settings) -> list[Router]:
@@ -14,6 +23,7 @@ def get_routers(settings: Settings) -> list[Router]:
     private.message.filter(F.chat.type == "private")
     private.include_routers(
         common.create_router(),
+        webapp.create_router(),  # issue 12: /app for everybody
         owner.create_router(),
         refusals.create_router(),
         customer.create_router(),

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.analytics import AnalyticsQueries
 from storage.bookings import BookingRepository
 from storage.catalogue import CatalogueRepository
+from storage.customer_list import CustomerListQueries
 from storage.customers import CustomerRepository
 from storage.growth import GrowthRepository
 from storage.inbox import InboxRepository
@@ -35,3 +36,5 @@ class Repositories:
         self.transfer = TransferRepository(session)
         self.reachability = ReachabilityRepository(session)
         self.analytics = AnalyticsQueries(session)
+        # issue 12: the Mini App's customer list
+        self.customer_list = CustomerListQueries(session)

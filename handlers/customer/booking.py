@@ -13,6 +13,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import Settings
 from handlers.once import ONCE, ReleasePress
+from handlers.webapp import app_button
 from services.bookings import AlreadyBooked, BookingItem, BookingService, SlotTaken
 from services.catalogue import CatalogueService
 from services.customers import CustomerService
@@ -86,7 +87,11 @@ async def book_command(
         message, await bookings.upcoming(message.from_user.id, clock()), settings
     )
     currency = shop_profile.currency
-    await message.answer(tr("bk-pick-service"), reply_markup=_services_keyboard(services, currency))
+    markup = _services_keyboard(services, currency)
+    book_in_app = app_button(settings, "wa-book-button")  # issue 12: the Mini App's booking
+    if book_in_app is not None:
+        markup.inline_keyboard.append([book_in_app])
+    await message.answer(tr("bk-pick-service"), reply_markup=markup)
 
 
 async def show_own_bookings(

@@ -126,7 +126,6 @@ def settings_line(t: Translate, s: Settings) -> str:
 
 
 def stats_text(t: Translate, report: StatsReport) -> str:
-    currency = report.settings.currency
     if report.empty:
         return "\n".join(
             [
@@ -134,6 +133,19 @@ def stats_text(t: Translate, report: StatsReport) -> str:
                 t("stats-empty", customers=report.customers),
             ]
         )
+    figures = dict(stats_figures(t, report))
+    blocks = [
+        ["title", "customers"],
+        ["period_current", "period_previous", "verdict"],
+        ["aov", "per_customer", "lifespan", "ltv", "clv_predicted", "abc"],
+        ["settings"],
+    ]
+    return "\n\n".join("\n".join(figures[key] for key in block) for block in blocks)
+
+
+def stats_figures(t: Translate, report: StatsReport) -> list[tuple[str, str]]:
+    """The lines of /stats by name: the chat joins them, the Mini App shows them one by one."""
+    currency = report.settings.currency
     s = report.settings
     if isinstance(report.model, ModelFit):
         predicted = t("stats-clv-predicted", value=money(report.clv_predicted, currency))
@@ -142,46 +154,54 @@ def stats_text(t: Translate, report: StatsReport) -> str:
     else:
         predicted = t("stats-clv-predicted-none", reason="—")
     a, b, c = report.abc.classes
-    lines = [
-        t("stats-title", day=report.as_of.strftime("%d.%m.%Y")),
-        t(
-            "stats-customers",
-            total=report.customers,
-            buying=report.buyers,
-            new=report.new_customers,
+    return [
+        ("title", t("stats-title", day=report.as_of.strftime("%d.%m.%Y"))),
+        (
+            "customers",
+            t(
+                "stats-customers",
+                total=report.customers,
+                buying=report.buyers,
+                new=report.new_customers,
+            ),
         ),
-        "",
-        _period(t, "stats-period-current", report.current, currency),
-        _period(t, "stats-period-previous", report.previous, currency),
-        _verdict(t, report),
-        "",
-        t("stats-aov", value=money(report.aov, currency)),
-        t("stats-per-customer", value=number(t, report.purchases_per_customer, 2)),
-        t("stats-lifespan", days=days(t, report.lifespan_days)),
+        ("period_current", _period(t, "stats-period-current", report.current, currency)),
+        ("period_previous", _period(t, "stats-period-previous", report.previous, currency)),
+        ("verdict", _verdict(t, report)),
+        ("aov", t("stats-aov", value=money(report.aov, currency))),
+        (
+            "per_customer",
+            t("stats-per-customer", value=number(t, report.purchases_per_customer, 2)),
+        ),
+        ("lifespan", t("stats-lifespan", days=days(t, report.lifespan_days))),
         # One LTV with its definition: two values from the same inputs (the second one took
         # the margin off the acquisition cost too) left the owner guessing (issue 14).
-        t(
-            "figures-ltv",
-            value=money(report.ltv_historical, currency),
-            aov=money(report.aov, currency),
-            per_customer=number(t, report.purchases_per_customer, 2),
-            cac=money(s.cac_effective, currency),
-            margin=s.margin_percent,
+        (
+            "ltv",
+            t(
+                "figures-ltv",
+                value=money(report.ltv_historical, currency),
+                aov=money(report.aov, currency),
+                per_customer=number(t, report.purchases_per_customer, 2),
+                cac=money(s.cac_effective, currency),
+                margin=s.margin_percent,
+            ),
         ),
-        predicted,
-        t(
-            "stats-abc-short",
-            a=customers(t, a.customers),
-            a_share=pct(a.revenue_share),
-            b=customers(t, b.customers),
-            b_share=pct(b.revenue_share),
-            c=customers(t, c.customers),
-            c_share=pct(c.revenue_share),
+        ("clv_predicted", predicted),
+        (
+            "abc",
+            t(
+                "stats-abc-short",
+                a=customers(t, a.customers),
+                a_share=pct(a.revenue_share),
+                b=customers(t, b.customers),
+                b_share=pct(b.revenue_share),
+                c=customers(t, c.customers),
+                c_share=pct(c.revenue_share),
+            ),
         ),
-        "",
-        settings_line(t, s),
+        ("settings", settings_line(t, s)),
     ]
-    return "\n".join(lines)
 
 
 # --- views --------------------------------------------------------------------------------------

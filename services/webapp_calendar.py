@@ -1,0 +1,176 @@
+"""The owner's week for the Mini App, and the two moves chat gives only customers (issue 12):
+the owner moves or cancels a customer's booking.
+
+A move follows the chat's race rule: the booking's new 15-minute cells are claimed in the same
+transaction as the new time, so of two people taking overlapping time the database lets one
+through (`CellsTaken` → `SlotTaken`) and the booking stays where it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from services.bookings import BOOKED, CANCELLED, BookingItem, SlotTaken
+from services.errors import InputError
+from services.schedule import (
+    CELL,
+    HOURS_KEY,
+    Week,
+    cells_of,
+    local_bounds,
+    slot_end,
+    slot_is_free,
+)
+from storage.bookings import BookingRecord
+from storage.database import Database
+from storage.errors import CellsTaken
+from storage.repositories import Repositories
+
+WEEK_DAYS = 7
+OFF_NOTE = "off"  # ScheduleService.add_day_off's note on a whole-day block
+
+Span = tuple[datetime, datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class DayView:
+    day: date
+    day_off: bool
+    hours: tuple[time, time] | None
+    bookings: list[BookingItem]  # cancelled ones left out, as in /today
+    free: list[Span]
+    blocks: list[Span]
+
+
+@dataclass(frozen=True, slots=True)
+class MovedBooking:
+    booking: BookingItem
+    was: datetime
+
+
+class OwnerCalendar:
+    def __init__(self, db: Database, zone: ZoneInfo) -> None:
+        self._db = db
+        self._zone = zone
+
+    def today(self, now: datetime) -> date:
+        return now.astimezone(self._zone).date()
+
+    async def week(self, start: date, now: datetime) -> list[DayView]:
+        first, _ = local_bounds(start, self._zone)
+        _, last = local_bounds(start + timedelta(days=WEEK_DAYS - 1), self._zone)
+        async with self._db.reading() as repos:
+            week = Week.decode((await repos.settings.all()).get(HOURS_KEY))
+            records = await repos.bookings.between(first, last)
+            blocks = await repos.bookings.blocks_overlapping(first, last)
+            taken = await repos.bookings.taken_cells(first, last)
+        days = []
+        for n in range(WEEK_DAYS):
+            day = start + timedelta(days=n)
+            day_start, day_end = local_bounds(day, self._zone)
+            hours = week.on(day.weekday())
+            day_blocks = [
+                (b.starts_at, b.ends_at)
+                for b in blocks
+                if b.starts_at < day_end and day_start < b.ends_at
+            ]
+            whole_day_off = any(
+                b.note == OFF_NOTE and b.starts_at <= day_start and b.ends_at >= day_end
+                for b in blocks
+            )
+            free: list[Span] = []
+            if hours is not None and not whole_day_off:
+                opens = datetime.combine(day, hours[0], tzinfo=self._zone).astimezone(UTC)
+                closes = datetime.combine(day, hours[1], tzinfo=self._zone).astimezone(UTC)
+                busy = day_blocks + [(c, c + CELL) for c in taken if opens <= c < closes]
+                busy.append((opens, max(opens, now)))  # the past is not free time
+                free = _subtract((opens, closes), busy)
+            days.append(
+                DayView(
+                    day=day,
+                    day_off=hours is None or whole_day_off,
+                    hours=hours,
+                    bookings=[
+                        BookingItem.of(r)
+                        for r in records
+                        if day_start <= r.booking.starts_at < day_end
+                        and r.booking.status != CANCELLED
+                    ],
+                    free=free,
+                    blocks=day_blocks,
+                )
+            )
+        return days
+
+    async def move(self, booking_id: int, starts_at: datetime, now: datetime) -> MovedBooking:
+        """Move a booked visit to another free slot (the owner's hand; no lead-time past)."""
+        async with self._db.transaction() as repos:
+            record = await _active(repos, booking_id, now)
+            service = record.service
+            free = await slot_is_free(
+                repos,
+                starts_at=starts_at,
+                duration_minutes=service.duration_minutes,
+                zone=self._zone,
+                now=now,
+                ignore_booking=booking_id,
+            )
+            if not free:
+                raise SlotTaken(service.id, starts_at, booking_id)
+            was = record.booking.starts_at
+            ends_at = slot_end(starts_at, service.duration_minutes)
+            await repos.bookings.free_cells(booking_id)
+            await repos.bookings.set_values(
+                booking_id, starts_at=starts_at, ends_at=ends_at, confirmed_at=None
+            )
+            try:
+                await repos.bookings.take_cells(booking_id, cells_of(starts_at, ends_at))
+            except CellsTaken:
+                # Someone else's cells won the race; the whole transaction rolls back.
+                raise SlotTaken(service.id, starts_at, booking_id) from None
+            return MovedBooking(await _item(repos, booking_id), was)
+
+    async def cancel(self, booking_id: int, now: datetime) -> BookingItem:
+        """The owner cancels a visit that has not started; its time becomes free again."""
+        async with self._db.transaction() as repos:
+            await _active(repos, booking_id, now)
+            if not await repos.bookings.change_status(
+                booking_id, expected=BOOKED, status=CANCELLED
+            ):
+                raise InputError("error-booking-closed")
+            await repos.bookings.free_cells(booking_id)
+            return await _item(repos, booking_id)
+
+
+async def _active(repos: Repositories, booking_id: int, now: datetime) -> BookingRecord:
+    record = await repos.bookings.record(booking_id)
+    if record is None:
+        raise InputError("error-booking-unknown")
+    if record.booking.status != BOOKED:
+        raise InputError("error-booking-closed")
+    if record.booking.starts_at <= now:
+        raise InputError("error-booking-not-active")
+    return record
+
+
+async def _item(repos: Repositories, booking_id: int) -> BookingItem:
+    record = await repos.bookings.record(booking_id)
+    assert record is not None
+    return BookingItem.of(record)
+
+
+def _subtract(span: Span, busy: list[Span]) -> list[Span]:
+    """`span` minus the busy spans, as ordered free spans."""
+    free = []
+    cursor, end = span
+    for b_start, b_end in sorted(busy):
+        if b_end <= cursor or b_start >= end:
+            continue
+        if b_start > cursor:
+            free.append((cursor, b_start))
+        cursor = max(cursor, b_end)
+    if cursor < end:
+        free.append((cursor, end))
+    return free
