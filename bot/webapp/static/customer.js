@@ -21,7 +21,7 @@ async function services() {
   return [
     h("h2", {}, t("app-book-service")),
     h("ul.list", {}, list.map((s) => h("li", {}, h("button.row", {
-      type: "button", onclick: () => open("days", () => days(s)),
+      type: "button", dataset: { service: s.id }, onclick: () => open("days", () => days(s)),
     }, h("span.what", {}, h("b", {}, s.name), h("span.hint", {}, tn("app-minutes", s.minutes))), h("span.price", {}, s.price.text))))),
   ];
 }
@@ -32,7 +32,7 @@ async function days(service) {
     h("h2", {}, t("app-book-day")),
     h("p.hint", {}, service.name),
     list.length
-      ? h("div.chips.days", {}, list.map((day) => h("button.chip", { type: "button", onclick: () => open("slots", () => slots(service, day)) }, dayShort(day))))
+      ? h("div.chips.days", {}, list.map((day) => h("button.chip", { type: "button", dataset: { day }, onclick: () => open("slots", () => slots(service, day)) }, dayShort(day))))
       : h("p.empty", {}, t("app-no-slots")),
   ];
 }
@@ -42,7 +42,7 @@ async function slots(service, day) {
   return [
     h("h2", {}, t("app-book-time")),
     h("p.hint", {}, `${service.name} · ${dayTitle(day)}`),
-    list.length ? h("div.slots", {}, list.map((slot) => h("button.slot", { type: "button", onclick: (event) => book(service, slot, event.currentTarget) }, time(slot))))
+    list.length ? h("div.slots", {}, list.map((slot) => h("button.slot", { type: "button", dataset: { slot }, onclick: (event) => book(service, slot, event.currentTarget) }, time(slot))))
       : h("p.empty", {}, t("app-no-slots")),
   ];
 }

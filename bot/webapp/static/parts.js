@@ -27,11 +27,11 @@ export function slotPicker(slots, choose) {
   if (!slots.length) return h("p.empty", {}, t("app-no-slots"));
   const days = [...new Set(slots.map(dateOf))];
   const times = h("div.slots");
-  const dayButtons = days.map((day) => h("button.chip", { type: "button", onclick: () => pick(day) }, dayShort(day)));
+  const dayButtons = days.map((day) => h("button.chip", { type: "button", dataset: { day }, onclick: () => pick(day) }, dayShort(day)));
   const pick = (day) => {
     dayButtons.forEach((b, i) => b.classList.toggle("active", days[i] === day));
     times.replaceChildren(...slots.filter((s) => dateOf(s) === day).map((slot) =>
-      h("button.slot", { type: "button", onclick: async (event) => {
+      h("button.slot", { type: "button", dataset: { slot }, onclick: async (event) => {
         event.currentTarget.disabled = true;
         await choose(slot);
       } }, time(slot))));
