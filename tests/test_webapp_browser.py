@@ -40,8 +40,9 @@ from tests.fakes.webapp import forged_init_data, signed_init_data
 playwright_api = pytest.importorskip("playwright.async_api", reason="pip install -e '.[dev]'")
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+# Skipped on a developer's machine without Chromium; CI (.ci/run installs it) never skips.
 pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
+    not CHROMIUM.exists() and not os.environ.get("CI"),
     reason=f"no browser at {CHROMIUM}: apt-get install -y chromium (or set CHROMIUM)",
 )
 
@@ -366,7 +367,7 @@ async def test_owner_customers_card_message_and_numbers_in_the_dark_theme(
     await owner.click('[data-page="stats"]')
     await screens.at(owner, "owner", "stats")
     assert await owner.locator("svg.chart.revenue rect.first").count() >= 1
-    assert await owner.locator(".figures .field").count() >= 3
+    assert await owner.locator(".figures li").count() >= 3
     # Telegram's night theme reached the page.
     background = await owner.evaluate("getComputedStyle(document.body).backgroundColor")
     assert background == "rgb(35, 46, 60)"

@@ -205,7 +205,8 @@ async function stats() {
   const data = await get("owner/stats");
   return [
     h("h2", {}, t("app-stats-title")),
-    h("dl.figures", {}, data.figures.map((f) => field(f.label, f.text, { key: f.key }))),
+    // Each figure's text is the /stats line itself, label included: shown as the chat shows it.
+    h("ul.figures", {}, data.figures.map((f) => h("li", { title: f.label, dataset: { key: f.key } }, f.text))),
     data.charts.revenue.length ? [h("h3", {}, t("app-chart-revenue")), revenueChart(data.charts.revenue)] : null,
     data.charts.cohorts.length ? [h("h3", {}, t("app-chart-cohorts")), h("p.hint", {}, t("app-chart-cohorts-hint")), cohortChart(data.charts.cohorts)] : null,
   ];
