@@ -48,7 +48,7 @@ pytestmark = pytest.mark.skipif(
 
 ROOT = Path(__file__).resolve().parents[1]
 MOSCOW = ZoneInfo("Europe/Moscow")
-WEDNESDAY, THURSDAY, FRIDAY = date(2026, 11, 25), date(2026, 11, 26), date(2026, 11, 27)
+THURSDAY, FRIDAY = date(2026, 11, 26), date(2026, 11, 27)  # the clock: Wednesday 25.11, 12:00
 PHONE = {"width": 360, "height": 740}  # the narrow phone the issue asks for
 LIGHT = {
     "bg_color": "#ffffff",
