@@ -1,0 +1,49 @@
+"""A shop with the Mini App turned on (WEBAPP_URL), for the Mini App's tests (issue 12)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from bot.app import create_bot, create_dispatcher
+from services.catalogue import CatalogueService
+from services.ratelimit import RateLimiter
+from storage.database import Database
+from tests.conftest import FakeClock, RunningBot, make_settings
+from tests.fakes.telegram import FakeTelegram
+
+WEBAPP_URL = "https://shop.example/app"
+ANNA, BORIS = 42, 43
+
+
+@contextlib.asynccontextmanager
+async def running_shop(
+    fake: FakeTelegram, db: Database, clock: FakeClock
+) -> AsyncIterator[RunningBot]:
+    """The production dispatcher and bot with WEBAPP_URL set, polling the fake server; one
+    service (Manicure, 60 min, 2 500 ₽) and two customers on Telegram, Anna (#1) and Boris (#2)."""
+    settings = make_settings(fake, db, webapp_url=WEBAPP_URL)
+    dp = create_dispatcher(settings, db, clock=clock, schedule_jobs=False)
+    dp["delivery"].limiter = dp["limiter"] = RateLimiter(10_000, 10_000, margin=0)
+    async with fake.polling(dp, create_bot(settings, dp["limiter"])) as bot:
+        running = RunningBot(fake, dp, bot, db, settings, clock)
+        now = clock.now
+        await CatalogueService(db).add(
+            name="Manicure", price=250000, cycle_days=21, duration_minutes=60, now=now
+        )
+        async with db.transaction() as repos:
+            for telegram_id, name, phone in (
+                (ANNA, "Anna", "+79160000042"),
+                (BORIS, "Boris", "+79160000043"),
+            ):
+                await repos.customers.add(
+                    telegram_id=telegram_id,
+                    name=name,
+                    search_name=name.casefold(),
+                    phone=phone,
+                    language="en",
+                    registered_at=now,
+                    consent=True,
+                    created_at=now,
+                )
+        yield running
