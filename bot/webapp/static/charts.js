@@ -34,9 +34,10 @@ export function cohortChart(cohorts) {
   const columns = Math.max(1, ...cohorts.map((c) => c.retention.length));
   const size = Math.min(cell, (W - labelWidth) / columns);
   const H = cohorts.length * size + 20;
+  // A row per cohort (month of the first purchase); months still to come are null: no cell.
   const rows = cohorts.map((c, row) => svg("g", {},
     svg("text", { x: 0, y: 20 + row * size + size * 0.7 }, `${month(c.cohort)} ${c.cohort.slice(2, 4)}`),
-    c.retention.map((share, col) => svg("g", {},
+    c.retention.map((share, col) => share === null ? null : svg("g", {},
       svg("title", {}, `${month(c.cohort)}, +${col}: ${Math.round(share * 100)}%`),
       svg("rect", { class: "cell", x: labelWidth + col * size, y: 20 + row * size, width: size - 1, height: size - 1,
         "fill-opacity": (0.08 + 0.92 * share).toFixed(2) })))));

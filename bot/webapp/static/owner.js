@@ -40,6 +40,7 @@ async function week(start) {
   ];
 }
 
+const nameOf = (person) => person.name || t("app-no-name");  // erased by /forget, or never given
 const booked = (day) => day.bookings.filter((b) => b.status !== "cancelled");
 
 function dayCard(day) {
@@ -63,7 +64,7 @@ function bookingRow(b) {
   return h(`li.booking.${b.status}`, {},
     h("button.row", { type: "button", dataset: { booking: b.id }, onclick: () => open("booking", () => bookingCard(b.id)) },
       h("span.time", {}, `${time(b.start)}–${time(b.end)}`),
-      h("span.what", {}, h("b", {}, b.customer.name), h("span.hint", {}, b.service.name)),
+      h("span.what", {}, h("b", {}, nameOf(b.customer)), h("span.hint", {}, b.service.name)),
       h("span.status", {}, b.status === "booked" ? (b.confirmed ? "✓" : "") : t(`app-status-${b.status}`))));
 }
 
@@ -91,7 +92,7 @@ async function bookingCard(id) {
       confirmButton(t("app-cancel"), t("app-cancel-sure"), act("cancel", null, t("app-cancelled")), "danger")),
   ];
   return [
-    h("h2", {}, b.customer.name),
+    h("h2", {}, nameOf(b.customer)),
     h("dl", {},
       field(t("app-when"), `${dayTitle(dateOf(b.start))}, ${time(b.start)}–${time(b.end)}`),
       field(t("app-service"), b.service.name),
@@ -107,7 +108,7 @@ async function moveScreen(id) {
   const b = await get(`owner/bookings/${id}`);
   return [
     h("h2", {}, t("app-move-title")),
-    h("p.hint", {}, `${b.customer.name} · ${b.service.name} · ${dayTitle(dateOf(b.start))}, ${time(b.start)}`),
+    h("p.hint", {}, `${nameOf(b.customer)} · ${b.service.name} · ${dayTitle(dateOf(b.start))}, ${time(b.start)}`),
     slotPicker(b.slots, async (slot) => {
       try {
         await post(`owner/bookings/${id}/move`, { start: slot });
@@ -159,7 +160,7 @@ function customerRow(c) {
     c.total.text,
   ];
   return h("li", {}, h("button.row", { type: "button", onclick: () => open("customer", () => customerCard(c.id)) },
-    h("span.what", {}, h("b", {}, c.name, c.at_risk ? h("span.badge.risk", {}, t("app-at-risk")) : null),
+    h("span.what", {}, h("b", {}, nameOf(c), c.at_risk ? h("span.badge.risk", {}, t("app-at-risk")) : null),
       h("span.hint", {}, facts.join(" · ")),
       c.predicted ? h("span.hint", {}, t("app-predicted-short", { money: c.predicted.text })) : null)));
 }
@@ -169,15 +170,18 @@ async function customerCard(id) {
   const text = h("textarea", { rows: 3, placeholder: t("app-message-placeholder"), "aria-label": t("app-message") });
   const send = async () => {
     try {
-      await post(`owner/customers/${id}/message`, { text: text.value });
+      const queued = await post(`owner/customers/${id}/message`, { text: text.value });
       text.value = "";
-      notice(t("app-message-queued"));
+      // The outbox keeps the sending window: send_at says when it goes.
+      notice(queued.send_at
+        ? t("app-message-queued-at", { when: `${dayTitle(dateOf(queued.send_at))}, ${time(queued.send_at)}` })
+        : t("app-message-queued"));
     } catch (error) {
       notice(errorText(error), "bad");
     }
   };
   return [
-    h("h2", {}, c.name, c.at_risk ? h("span.badge.risk", {}, t("app-at-risk")) : null),
+    h("h2", {}, nameOf(c), c.at_risk ? h("span.badge.risk", {}, t("app-at-risk")) : null),
     h("dl", {},
       c.phone ? field(t("app-phone"), h("a", { href: `tel:${c.phone}` }, c.phone)) : null,
       field(t("app-visits-label"), tn("app-visits", c.visits)),
