@@ -32,7 +32,7 @@ from sqlalchemy import select
 from bot.app import create_bot, create_dispatcher
 from services.ratelimit import RateLimiter
 from storage.database import Database
-from storage.models import Booking, OutboxMessage
+from storage.models import Booking, OutboxMessage, Purchase
 from tests.conftest import OWNER_ID, FakeClock, RunningBot, drained, make_settings, register
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.webapp import forged_init_data, signed_init_data
@@ -357,9 +357,16 @@ async def test_owner_customers_card_message_and_numbers_in_the_dark_theme(
     await screens.at(owner, "owner", "customer")
     text = await owner.inner_text("main")
     assert "2 visits" in text and re.search(r"5\D?200", text), text
+    # An empty message is refused with the server's word, and nothing is queued.
+    async with app.db.reading() as repos:
+        before = len((await repos.session.scalars(select(OutboxMessage))).all())
+    await owner.get_by_role("button", name="Send", exact=True).click()
+    await owner.wait_for_selector("#notice.bad")
+    async with app.db.reading() as repos:
+        assert len((await repos.session.scalars(select(OutboxMessage))).all()) == before
     await owner.fill("textarea", "Анна, для вас свободно в пятницу в 12:00.")
     await owner.get_by_role("button", name="Send", exact=True).click()
-    await owner.wait_for_selector("#notice:not([hidden])")
+    await owner.wait_for_selector("#notice.ok")
     assert "queued" in await owner.inner_text("#notice")
     async with app.db.reading() as repos:
         queued = (await repos.session.scalars(select(OutboxMessage))).all()
@@ -371,6 +378,47 @@ async def test_owner_customers_card_message_and_numbers_in_the_dark_theme(
     # Telegram's night theme reached the page.
     background = await owner.evaluate("getComputedStyle(document.body).backgroundColor")
     assert background == "rgb(35, 46, 60)"
+    assert owner.errors == []
+
+
+async def test_owner_marks_a_visit_done_with_the_amount_typed(
+    shop: Shop, browser: Any, screens: Screens
+) -> None:
+    await open_shop(shop)
+    app = shop.bot
+    boris = app.user(43, first_name="Светлана Андреева")
+    await boris.send("/book")
+    await boris.click("Маникюр с покрытием")
+    await boris.click("Wed 25.11")
+    await boris.click("13:00")
+    await drained(app)
+    app.clock.advance(hours=2)  # 14:00 in Moscow: the visit has begun, it can be marked done
+
+    owner = await open_app(browser, shop, person(OWNER_ID, "Мастер"))
+    await screens.at(owner, "owner", "week")
+    # Done, with the amount typed: junk gets a word and changes nothing, "2 700" is taken.
+    [visit] = await bookings(app.db)
+    await owner.click(f'[data-booking="{visit.id}"]')
+    await screens.at(owner, "owner", "booking")
+    await owner.fill(".done input", "2 7OO")
+    await owner.get_by_role("button", name="Визит состоялся", exact=True).click()
+    assert "Нужна сумма вида 2500" in await owner.inner_text("#notice")
+    [visit] = await bookings(app.db)
+    assert visit.status == "booked"
+    await owner.fill(".done input", "2 700")
+    await owner.get_by_role("button", name="Визит состоялся", exact=True).click()
+    await screens.at(owner, "owner", "week")
+    assert "Визит отмечен" in await owner.inner_text("#notice")
+    [visit] = await bookings(app.db)
+    assert visit.status == "done"
+    async with app.db.reading() as repos:
+        paid = await repos.session.scalar(
+            select(Purchase.amount)
+            .where(Purchase.customer_id == visit.customer_id)
+            .order_by(Purchase.id.desc())
+            .limit(1)
+        )
+    assert paid == 270000
     assert owner.errors == []
 
 

@@ -85,7 +85,12 @@ async function bookingCard(id) {
   const actions = b.status !== "booked" ? [] : [
     h("div.done", {},
       h("label", {}, t("app-done-amount"), amount.node),
-      h("button.primary", { type: "button", onclick: act("done", () => amount.value() === null ? undefined : { amount: amount.value() }, t("app-done-saved")) }, t("app-done"))),
+      h("button.primary", { type: "button", onclick: () => {
+        const value = amount.value();
+        // Junk stays here with a word on what to type; empty means the service's price.
+        if (Number.isNaN(value)) return notice(t("app-amount-bad"), "bad");
+        return act("done", () => (value === null ? {} : { amount: value }), t("app-done-saved"))();
+      } }, t("app-done"))),
     h("div.buttons", {},
       h("button", { type: "button", onclick: () => open("move", () => moveScreen(b.id)) }, t("app-move")),
       confirmButton(t("app-no-show"), t("app-no-show-sure"), act("no_show", null, t("app-no-show-saved"))),

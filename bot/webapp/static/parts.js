@@ -48,15 +48,20 @@ function fractionDigits(currency) {
   }
 }
 
-// What a person types ("2500", "2 500", "2500,50") → minor units; null for empty, NaN for junk.
+// What a person types ("2500", "2 500", "2500,50", "2,500.50") → minor units; null when empty,
+// NaN for anything else. A comma or point before the last one or two digits is the decimal one.
+export function parseAmount(text, digits) {
+  const compact = text.replace(/[\s\u00a0\u202f₽$€£₸₴₾֏]/g, "");
+  if (!compact) return null;
+  const match = /^(\d{1,3}(?:[.,]\d{3})*|\d+)(?:[.,](\d{1,2}))?$/.exec(compact);
+  if (!match) return NaN;
+  const whole = Number(match[1].replace(/[.,]/g, ""));
+  const fraction = Number((match[2] || "").padEnd(digits, "0").slice(0, digits) || 0);
+  return whole * 10 ** digits + fraction;
+}
+
 export function amountInput(price) {
   const digits = fractionDigits(price.currency);
   const node = h("input", { inputMode: "decimal", value: String(price.amount / 10 ** digits).replace(".", ",") });
-  const value = () => {
-    const text = node.value.replace(/[\s\u00a0₽$€]/g, "").replace(",", ".");
-    if (!text) return null;
-    if (!/^\d+(\.\d+)?$/.test(text)) return NaN;
-    return Math.round(Number(text) * 10 ** digits);
-  };
-  return { node, value };
+  return { node, value: () => parseAmount(node.value, digits) };
 }
