@@ -403,6 +403,7 @@ async def test_owner_marks_a_visit_done_with_the_amount_typed(
     await owner.fill(".done input", "2 7OO")
     await owner.get_by_role("button", name="Визит состоялся", exact=True).click()
     assert "Нужна сумма вида 2500" in await owner.inner_text("#notice")
+    await screens.at(owner, "owner", "booking")  # the card with the word on the amount
     [visit] = await bookings(app.db)
     assert visit.status == "booked"
     await owner.fill(".done input", "2 700")
