@@ -267,6 +267,21 @@ class OwnerLowRating(Payload):
     comment: str | None = None
 
 
+# --- issue 12: the owner changed a customer's booking in the Mini App --------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BookingChanged(Payload):
+    """To the customer: the shop moved (`was` is the old time) or cancelled their booking."""
+
+    kind: ClassVar[str] = "booking_changed"
+    booking_id: int
+    action: str  # moved | cancelled
+    service: str
+    starts_at: datetime
+    was: datetime | None = None
+
+
 KINDS: dict[str, type[Payload]] = {
     cls.kind: cls
     for cls in (
@@ -289,6 +304,7 @@ KINDS: dict[str, type[Payload]] = {
         OwnerNewCustomer,
         OwnerBooking,
         OwnerLowRating,
+        BookingChanged,  # issue 12
     )
 }
 

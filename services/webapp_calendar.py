@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 
 from services.bookings import BOOKED, CANCELLED, BookingItem, SlotTaken
 from services.errors import InputError
+from services.outbox import Outgoing, enqueue
+from services.outbox_payloads import BookingChanged
 from services.schedule import (
     CELL,
     HOURS_KEY,
@@ -23,6 +25,7 @@ from services.schedule import (
     slot_end,
     slot_is_free,
 )
+from services.shop import profile_from
 from storage.bookings import BookingRecord
 from storage.database import Database
 from storage.errors import CellsTaken
@@ -105,7 +108,7 @@ class OwnerCalendar:
         return days
 
     async def move(self, booking_id: int, starts_at: datetime, now: datetime) -> MovedBooking:
-        """Move a booked visit to another free slot (the owner's hand; no lead-time past)."""
+        """Move a booked visit to another free slot; the customer is told through the outbox."""
         async with self._db.transaction() as repos:
             record = await _active(repos, booking_id, now)
             service = record.service
@@ -130,18 +133,49 @@ class OwnerCalendar:
             except CellsTaken:
                 # Someone else's cells won the race; the whole transaction rolls back.
                 raise SlotTaken(service.id, starts_at, booking_id) from None
-            return MovedBooking(await _item(repos, booking_id), was)
+            item = await _item(repos, booking_id)
+            await self._tell_customer(repos, record, "moved", item.starts_at, now, was=was)
+            return MovedBooking(item, was)
 
     async def cancel(self, booking_id: int, now: datetime) -> BookingItem:
-        """The owner cancels a visit that has not started; its time becomes free again."""
+        """The owner cancels a visit that has not started; its time becomes free again and the
+        customer is told through the outbox."""
         async with self._db.transaction() as repos:
-            await _active(repos, booking_id, now)
+            record = await _active(repos, booking_id, now)
             if not await repos.bookings.change_status(
                 booking_id, expected=BOOKED, status=CANCELLED
             ):
                 raise InputError("error-booking-closed")
             await repos.bookings.free_cells(booking_id)
+            await self._tell_customer(repos, record, "cancelled", record.booking.starts_at, now)
             return await _item(repos, booking_id)
+
+    async def _tell_customer(
+        self,
+        repos: Repositories,
+        record: BookingRecord,
+        action: str,
+        starts_at: datetime,
+        now: datetime,
+        was: datetime | None = None,
+    ) -> None:
+        """The customer hears of the shop's change through the outbox, in the sending window
+        (nobody is told who cannot be: no Telegram, or they blocked the bot)."""
+        customer = record.customer
+        if customer.telegram_id is None or customer.blocked_at is not None:
+            return
+        payload = BookingChanged(
+            booking_id=record.booking.id,
+            action=action,
+            service=record.service.name,
+            starts_at=starts_at,
+            was=was,
+        )
+        send_at = profile_from(await repos.settings.all()).next_send_time(now, self._zone)
+        # The moment names the change: the same booking may be moved back and forth.
+        key = f"{payload.kind}:{record.booking.id}:{action}:{int(now.timestamp() * 1000)}"
+        message = Outgoing(key, customer.telegram_id, customer.id, send_at, payload)
+        await enqueue(repos, message, now)
 
 
 async def _active(repos: Repositories, booking_id: int, now: datetime) -> BookingRecord:

@@ -12,6 +12,7 @@ from services.outbox_payloads import (
     KINDS,
     About,
     Birthday,
+    BookingChanged,
     BookingReminder,
     ChannelPost,
     Feedback,
@@ -79,6 +80,7 @@ EXAMPLES: list[Payload] = [
         was=AT,
     ),
     OwnerLowRating(customer_id=5, purchase_id=7, stars=2, customer="Анна", comment=None),
+    BookingChanged(booking_id=3, action="moved", service="Стрижка", starts_at=AT, was=AT),
 ]
 
 

@@ -201,7 +201,8 @@ async def test_every_endpoint_refuses_the_wrong_role_and_writes_nothing(
         row = await repos.bookings.get(booking["id"])
     assert row is not None and (row.status, row.starts_at) == ("booked", local(THURSDAY, 14))
     assert await count(shop.db, Booking) == 1
-    assert await count(shop.db, OutboxMessage, OutboxMessage.kind == "inbox_answer") == 0
+    for kind in ("inbox_answer", "booking_changed"):
+        assert await count(shop.db, OutboxMessage, OutboxMessage.kind == kind) == 0
     # The same calls by the right role pass the check (what they then do is tested below).
     for who, role, method, url, sent in allowed_calls:
         status, answer = await call(api, shop, who, method, url, sent)
@@ -387,6 +388,12 @@ async def test_a_booking_moved_in_the_app_is_what_today_shows_and_back(
     )
     assert status == 200 and moved["start"] == "2026-11-26T13:00:00+03:00"
     await drained(shop)
+    told = shop.fake.sent_messages(ANNA)[-1]
+    assert told["text"] == (
+        "The master moved your booking for Manicure: it is now Thu 26.11 13:00 "
+        "(was Thu 26.11 10:00). If the time does not suit you, reschedule or cancel it."
+    )
+    assert told["reply_markup"]["inline_keyboard"][0][0]["text"] == "🔁 Reschedule"
     owner = shop.owner
     await owner.send("/today 26.11")
     assert "13:00–14:00 Manicure — #1 Anna" in (owner.last_text or "")
@@ -454,6 +461,11 @@ async def test_the_owner_closes_bookings(api: Client, shop: RunningBot) -> None:
     third = await book(api, shop, ANNA, local(date(2026, 11, 27), 10))
     status, cancelled = await call(api, shop, OWNER_ID, "POST", f"{base}/{third['id']}/cancel")
     assert status == 200 and cancelled["status"] == "cancelled"
+    await drained(shop)
+    assert shop.fake.sent_messages(ANNA)[-1]["text"] == (
+        "The master cancelled your booking for Manicure on Fri 27.11 10:00. "
+        "To book another time: /book."
+    )
     _, slots = await call(api, shop, BORIS, "GET", "/app/api/slots?service_id=1&day=2026-11-27")
     assert "2026-11-27T10:00:00+03:00" in slots["slots"]  # its time is free again
     status, missing = await call(api, shop, OWNER_ID, "GET", f"{base}/999")
@@ -555,3 +567,27 @@ async def test_the_page_and_its_files_are_served_without_login(api: Client) -> N
     assert script.status == 200 and await script.text() == "export {};"
     for path in ("/app/static/../secret.txt", "/app/static/%2e%2e/secret.txt", "/app/static/x.js"):
         assert (await api.get(path)).status == 404, path
+
+
+async def test_a_post_with_an_idempotency_key_acts_once(api: Client, shop: RunningBot) -> None:
+    booked = await book(api, shop, ANNA, local(THURSDAY, 10))
+    await book(api, shop, BORIS, local(THURSDAY, 13))
+    url = f"/app/api/owner/bookings/{booked['id']}/move"
+
+    async def move(start: str, key: str) -> tuple[int, Any]:
+        headers = auth(shop, OWNER_ID) | {"Idempotency-Key": key}
+        response = await api.post(url, json={"start": start}, headers=headers)
+        return response.status, await response.json()
+
+    # A move that failed did nothing: the same key may be tried again.
+    assert (await move("2026-11-26T13:00:00+03:00", "move-0001"))[0] == 409
+    assert (await move("2026-11-26T15:00:00+03:00", "move-0001"))[0] == 200
+    status, again = await move("2026-11-26T16:00:00+03:00", "move-0001")  # a retry, or a 2nd tap
+    assert (status, again) == (409, {"error": "already_done", "message": "Already done."})
+    async with shop.db.reading() as repos:
+        row = await repos.bookings.get(booked["id"])
+    assert row is not None and row.starts_at == local(THURSDAY, 15)
+    assert (await move("2026-11-26T16:00:00+03:00", "bad key!"))[0] == 400
+    await drained(shop)
+    moved = [m for m in shop.fake.sent_messages(ANNA) if "moved your booking" in m["text"]]
+    assert len(moved) == 1

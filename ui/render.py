@@ -8,7 +8,16 @@ module only merges them. Rendering happens at send time, in the reader's languag
 from __future__ import annotations
 
 from services.outbox_payloads import Payload, UnknownKind, from_json
-from ui.messages import analytics, basic, bookings, growth, inbox, owner_notices, retention
+from ui.messages import (
+    analytics,
+    basic,
+    bookings,
+    growth,
+    inbox,
+    owner_notices,
+    retention,
+    webapp,
+)
 from ui.messages.base import RenderContext, Rendered, Renderers
 
 RENDERERS: Renderers = {
@@ -19,6 +28,7 @@ RENDERERS: Renderers = {
     **analytics.RENDERERS,
     **inbox.RENDERERS,
     **owner_notices.RENDERERS,
+    **webapp.RENDERERS,  # issue 12
 }
 
 

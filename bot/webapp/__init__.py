@@ -18,6 +18,7 @@ from bot.webapp.api import WebApp, add_api_routes
 from bot.webapp.static import STATIC, add_static_routes
 from bot.webapp.texts import AppTexts
 from services.customer_list import CustomerList
+from services.once import OnceService
 from services.webapp_calendar import OwnerCalendar
 from ui.i18n import create_i18n
 
@@ -45,6 +46,7 @@ def create_webapp(dp: Dispatcher, bot: Bot) -> WebApp:
         calendar=OwnerCalendar(dp["db"], zone),
         # The /stats model cache: the list's predicted values are the ones /stats shows.
         customer_list=CustomerList(dp["db"], zone, dp["analytics"].models),
+        once=OnceService(dp["db"]),
     )
 
 

@@ -31,6 +31,7 @@ from services.customer_list import CustomerList, Unreachable
 from services.customers import CustomerService
 from services.errors import InputError
 from services.model_cache import load_profile
+from services.once import OnceService, Press
 from services.owner_notices import OwnerNotices
 from services.schedule import SEARCH_DAYS, ScheduleService, group_by_day, local_bounds
 from services.webapp_calendar import OwnerCalendar
@@ -41,6 +42,10 @@ log = logging.getLogger(__name__)
 MAX_BODY = 16 * 1024
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _NOT_FOUND = frozenset({"error-booking-unknown", "error-customer-gone"})
+# A POST with this header acts once however often it arrives (a double tap, a retry after a
+# lost answer): the key is claimed like a chat button's press (services/once.py).
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+_IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{8,56}")
 
 Json = dict[str, Any]
 
@@ -65,6 +70,7 @@ class WebApp:
     owner_notices: OwnerNotices
     calendar: OwnerCalendar
     customer_list: CustomerList
+    once: OnceService
 
     def now(self) -> datetime:
         return self.clock()
@@ -164,7 +170,13 @@ def route(app: WebApp, allowed: tuple[Role, ...] | None, endpoint: Endpoint) -> 
                 if "customer" in allowed and caller.role == "guest":
                     raise ApiError(403, "not_registered", "wa-error-not-registered")
                 raise ApiError(403, "forbidden", "wa-error-forbidden")
-            result = await endpoint(Call(app, caller, request))
+            press = await _claim(app, caller, request)
+            try:
+                result = await endpoint(Call(app, caller, request))
+            except BaseException:
+                if press is not None:  # nothing was done: the same key may be tried again
+                    await app.once.release(press)
+                raise
         except ApiError as error:
             return _error(app, language, error.status, error.error, error.key, error.params)
         except Unauthorized as reason:
@@ -178,6 +190,19 @@ def route(app: WebApp, allowed: tuple[Role, ...] | None, endpoint: Endpoint) -> 
         return web.json_response(result, headers={"Cache-Control": "no-store"})
 
     return handle
+
+
+async def _claim(app: WebApp, caller: Caller, request: web.Request) -> Press | None:
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if request.method != "POST" or key is None:
+        return None
+    if not _IDEMPOTENCY_KEY.fullmatch(key):
+        raise ApiError(400, "bad_request", "wa-error-json")
+    # Message id 0: no Telegram message has it, so app keys never meet a button's press.
+    press = Press(caller.user.id, 0, "app:" + key)
+    if not await app.once.claim(press, app.now()):
+        raise ApiError(409, "already_done", "once-already-done")
+    return press
 
 
 def _status_of(error: InputError) -> tuple[int, str]:
