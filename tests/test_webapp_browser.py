@@ -240,6 +240,8 @@ async def open_app(
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.errors = errors
+    page.posts = []  # the app's POST requests, to check their headers
+    page.on("request", lambda request: request.method == "POST" and page.posts.append(request))
     if init_data is None:
         init_data = signed_init_data(
             shop.bot.settings.bot_token.get_secret_value(),  # type: ignore[union-attr]
@@ -365,12 +367,15 @@ async def test_owner_customers_card_message_and_numbers_in_the_dark_theme(
     async with app.db.reading() as repos:
         assert len((await repos.session.scalars(select(OutboxMessage))).all()) == before
     await owner.fill("textarea", "Анна, для вас свободно в пятницу в 12:00.")
-    await owner.get_by_role("button", name="Send", exact=True).click()
+    await owner.get_by_role("button", name="Send", exact=True).dblclick()  # one message
     await owner.wait_for_selector("#notice.ok")
     assert "queued" in await owner.inner_text("#notice")
     async with app.db.reading() as repos:
         queued = (await repos.session.scalars(select(OutboxMessage))).all()
-    assert any("пятницу" in json.dumps(row.payload, ensure_ascii=False) for row in queued)
+    assert sum("пятницу" in json.dumps(row.payload, ensure_ascii=False) for row in queued) == 1
+    # Each action carries a key of its own: the server acts on it once.
+    keys = [request.headers.get("idempotency-key") for request in owner.posts]
+    assert len(keys) == 2 and all(keys) and len(set(keys)) == 2
     await owner.click('[data-page="stats"]')
     await screens.at(owner, "owner", "stats")
     assert await owner.locator("svg.chart.revenue rect.first").count() >= 1

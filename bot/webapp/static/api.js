@@ -10,8 +10,9 @@ export class ApiError extends Error {
   }
 }
 
-async function request(method, path, body) {
+async function request(method, path, body, key) {
   const headers = { Authorization: `tma ${initData}` };
+  if (key) headers["Idempotency-Key"] = key;
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let response;
   try {
@@ -33,4 +34,19 @@ export const get = (path, query) => {
   const search = query ? `?${new URLSearchParams(query)}` : "";
   return request("GET", path + search);
 };
-export const post = (path, body = {}) => request("POST", path, body);
+function newKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// One key per action: the server acts on the first request carrying it, so the one retry after
+// a lost answer (the request may have arrived) cannot act twice.
+export async function post(path, body = {}) {
+  const key = newKey();
+  try {
+    return await request("POST", path, body, key);
+  } catch (error) {
+    if (error.code !== "network") throw error;
+    return request("POST", path, body, key);
+  }
+}

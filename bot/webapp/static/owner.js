@@ -5,7 +5,7 @@ import { cohortChart, revenueChart } from "./charts.js";
 import { h } from "./dom.js";
 import { addDays, dateOf, dayShort, dayTitle, t, time, tn } from "./i18n.js";
 import { back, errorText, notice, open, refresh } from "./main.js";
-import { amountInput, confirmButton, field, slotPicker } from "./parts.js";
+import { amountInput, busyButton, confirmButton, field, slotPicker } from "./parts.js";
 
 let today = null;  // the shop's today: the first day of the week the server gives by default
 
@@ -85,12 +85,12 @@ async function bookingCard(id) {
   const actions = b.status !== "booked" ? [] : [
     h("div.done", {},
       h("label", {}, t("app-done-amount"), amount.node),
-      h("button.primary", { type: "button", onclick: () => {
+      busyButton("button.primary", t("app-done"), () => {
         const value = amount.value();
         // Junk stays here with a word on what to type; empty means the service's price.
         if (Number.isNaN(value)) return notice(t("app-amount-bad"), "bad");
         return act("done", () => (value === null ? {} : { amount: value }), t("app-done-saved"))();
-      } }, t("app-done"))),
+      })),
     h("div.buttons", {},
       h("button", { type: "button", onclick: () => open("move", () => moveScreen(b.id)) }, t("app-move")),
       confirmButton(t("app-no-show"), t("app-no-show-sure"), act("no_show", null, t("app-no-show-saved"))),
@@ -204,7 +204,7 @@ async function customerCard(id) {
     h("h3", {}, t("app-message")),
     h("p.hint", {}, t("app-message-hint")),
     text,
-    h("button.primary", { type: "button", onclick: send }, t("app-message-send")),
+    busyButton("button.primary", t("app-message-send"), send),
   ];
 }
 

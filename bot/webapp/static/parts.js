@@ -5,6 +5,16 @@ import { dateOf, dayShort, t, time } from "./i18n.js";
 export const field = (label, value, data) =>
   h("div.field", { dataset: data }, h("dt", {}, label), h("dd", {}, value));
 
+// The button stays disabled while its action runs: a double tap sends one request.
+export function busyButton(tag, label, action) {
+  const button = h(tag, { type: "button", onclick: async () => {
+    if (button.disabled) return;
+    button.disabled = true;
+    try { await action(); } finally { button.disabled = false; }
+  } }, label);
+  return button;
+}
+
 // Acts on the second tap: the first one turns the button into "sure?".
 export function confirmButton(label, sureLabel, action, kind = "") {
   let armed = false;
@@ -16,8 +26,7 @@ export function confirmButton(label, sureLabel, action, kind = "") {
       return;
     }
     button.disabled = true;
-    await action();
-    button.disabled = false;
+    try { await action(); } finally { button.disabled = false; }
   } }, label);
   return button;
 }
