@@ -195,8 +195,10 @@ class Screens:
     taken: list[Path] = field(default_factory=list)
 
     async def at(self, page: Any, who: str, name: str) -> Path:
-        """Wait until the app shows page `name`, then save it."""
+        """Wait until the app shows page `name`, check it fits the phone's width, save it."""
         await page.wait_for_selector(f'main[data-page="{name}"]:not([aria-busy])')
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"{name} is {width}px wide: it scrolls sideways"
         path = self.folder / f"{len(self.taken) + 1:02d}-{who}-{name}.png"
         await page.screenshot(path=str(path), full_page=True)
         self.taken.append(path)
@@ -236,6 +238,12 @@ async def open_app(
         locale=user.get("language_code", "ru"),
     )
     context.set_default_timeout(10_000)  # a missing element fails in seconds, not half a minute
+    # What a Telegram client on a phone provides: the page posts its events here.
+    await context.add_init_script(
+        "window.telegramEvents = [];"
+        "window.TelegramWebviewProxy = {postEvent: (type, data) =>"
+        " window.telegramEvents.push([type, JSON.parse(data)])};"
+    )
     page = await context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -425,6 +433,14 @@ async def test_owner_marks_a_visit_done_with_the_amount_typed(
             .limit(1)
         )
     assert paid == 270000
+    # The next week and back to today.
+    await owner.get_by_role("button", name="Следующая неделя").click()
+    await owner.wait_for_selector("#day-2026-12-02")
+    await screens.at(owner, "owner", "week")
+    assert await owner.locator("section.day .badge").count() == 0  # no "today" there
+    await owner.get_by_role("button", name="К сегодняшнему дню").click()
+    await owner.wait_for_selector("#day-2026-11-25")
+    await screens.at(owner, "owner", "week")
     assert owner.errors == []
 
 
@@ -442,9 +458,21 @@ async def test_customer_moves_and_cancels_and_sees_points_in_the_dark_theme(
 
     anna = await open_app(browser, shop, person(42, "Анна"), theme=DARK)
     await screens.at(anna, "customer", "book")
+    # The page told Telegram it is ready and asked for the full height; no back button yet.
+    events = await anna.evaluate("window.telegramEvents")
+    assert [name for name, _ in events[:2]] == ["web_app_ready", "web_app_expand"]
+    assert ["web_app_setup_back_button", {"is_visible": False}] in events
     await anna.click('[data-page="my"]')
     await screens.at(anna, "customer", "my")
     assert "четверг, 26 ноября, 10:00" in await anna.inner_text("main")
+    await anna.get_by_role("button", name="Перенести", exact=True).click()
+    await screens.at(anna, "customer", "move")
+    # Telegram's back button is shown where there is somewhere to go back to, and works.
+    assert ["web_app_setup_back_button", {"is_visible": True}] in await anna.evaluate(
+        "window.telegramEvents"
+    )
+    await anna.evaluate("Telegram.WebView.receiveEvent('back_button_pressed')")
+    await screens.at(anna, "customer", "my")
     await anna.get_by_role("button", name="Перенести", exact=True).click()
     await screens.at(anna, "customer", "move")
     await anna.click(f'[data-day="{FRIDAY}"]')
@@ -460,6 +488,14 @@ async def test_customer_moves_and_cancels_and_sees_points_in_the_dark_theme(
     [booking] = await bookings(app.db)
     assert booking.status == "cancelled"
     await anna.click('[data-page="points"]')
+    await screens.at(anna, "customer", "points")
+    # The person switches Telegram to the day theme: the page follows at once.
+    await anna.evaluate(
+        "theme => Telegram.WebView.receiveEvent('theme_changed', {theme_params: theme})", LIGHT
+    )
+    assert await anna.evaluate("getComputedStyle(document.body).backgroundColor") == (
+        "rgb(241, 242, 245)"
+    )
     await screens.at(anna, "customer", "points")
     assert "0 баллов" in await anna.inner_text("main")
     link = await anna.input_value("input")
