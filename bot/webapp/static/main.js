@@ -14,9 +14,8 @@ let stack = [];
 let drawing = 0;
 
 // A screen is a page name (for the tests and the styles) and a function that builds it.
-export async function open(page, build, { root = false, replace = false } = {}) {
+export async function open(page, build, { root = false } = {}) {
   if (root) stack = [];
-  else if (replace) stack.pop();
   stack.push({ page, build });
   clearNotice();
   await draw();
