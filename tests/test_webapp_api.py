@@ -591,3 +591,29 @@ async def test_a_post_with_an_idempotency_key_acts_once(api: Client, shop: Runni
     await drained(shop)
     moved = [m for m in shop.fake.sent_messages(ANNA) if "moved your booking" in m["text"]]
     assert len(moved) == 1
+
+
+async def test_the_owners_bad_input_changes_nothing(api: Client, shop: RunningBot) -> None:
+    booked = await book(api, shop, ANNA, local(THURSDAY, 10))
+    base = f"/app/api/owner/bookings/{booked['id']}"
+    shop.clock.advance(days=1, hours=3)  # Thursday 15:00: the booking could be closed
+    for path, body, words in [
+        ("/move", "{", "read the request"),
+        ("/move", {"start": "26.11 13:00"}, "pick one"),
+        ("/move", {"start": "2026-11-26T14:00:00+03:00"}, "no longer active"),  # it has begun
+        ("/done", {"amount": -5}, "whole number"),
+        ("/done", {"amount": 0}, "whole number"),
+        ("/done", {"amount": "2500"}, "whole number"),
+        ("/done", {"amount": True}, "whole number"),
+        ("/done", {"amount": 10**12}, "too large"),
+        ("/done", "[]", "read the request"),
+    ]:
+        status, answer = await call(api, shop, OWNER_ID, "POST", base + path, body)
+        assert (status, answer["error"]) == (400, "bad_request"), (path, body, answer)
+        assert words in answer["message"], (path, body, answer)
+    status, bad_id = await call(api, shop, OWNER_ID, "POST", "/app/api/owner/bookings/x/done")
+    assert (status, bad_id["error"]) == (400, "bad_request")
+    async with shop.db.reading() as repos:
+        row = await repos.bookings.get(booked["id"])
+    assert row is not None and (row.status, row.starts_at) == ("booked", local(THURSDAY, 10))
+    assert await count(shop.db, Purchase) == 0

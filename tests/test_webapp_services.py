@@ -122,3 +122,42 @@ async def test_the_owners_move_and_a_customers_tap_race_for_one_slot(
     assert sum(1 for b in day if b.starts_at == wanted) == 1
     moved = not isinstance(results[0], SlotTaken)
     assert len(day) == (1 if moved else 2)  # Anna's moved booking, or hers and Boris's
+
+
+async def test_the_lists_values_are_the_models_of_stats(db: Database, clock: FakeClock) -> None:
+    """Predicted value and "at risk" in the list are /stats' own (its cached model)."""
+    now = clock.now
+    async with db.transaction() as repos:
+        for n in range(40):
+            customer = await repos.customers.add(
+                name=f"Клиент {n}", telegram_id=5000 + n, created_at=now - timedelta(days=400)
+            )
+            # Regulars at several paces; some stopped coming long ago, some came once.
+            visits = 1 if n % 4 == 0 else 2 + n % 5
+            gap = 10 + 3 * (n % 7)
+            last = 5 + (n % 3) * 20 + (150 if n % 5 == 0 else 0)
+            for k in range(visits):
+                at = now - timedelta(days=last + k * gap)
+                repos.session.add(
+                    Purchase(
+                        customer_id=customer.id,
+                        amount=100000 + 5000 * (n % 9),
+                        purchased_at=at,
+                        created_at=at,
+                    )
+                )
+    analytics = AnalyticsService(db, MOSCOW)
+    predicted = await analytics.predicted(now)
+    at_risk = await analytics.at_risk(now)
+    assert predicted.top and at_risk, "the sample must fit the model and flag someone"
+    customers = CustomerList(db, MOSCOW, analytics.models)
+    by_value = await customers.page(query="", sort="predicted", offset=0, limit=10, now=now)
+    assert [i.id for i in by_value.items] == [p.customer_id for p in predicted.top]
+    assert [round(i.predicted or 0) for i in by_value.items] == [
+        round(p.clv) for p in predicted.top
+    ]
+    by_risk = await customers.page(query="", sort="risk", offset=0, limit=100, now=now)
+    flagged = [i.id for i in by_risk.items if i.at_risk]
+    # /stats lists the first ten of the same order.
+    assert flagged[: len(at_risk)] == [r.customer_id for r in at_risk]
+    assert all(i.at_risk for i in by_risk.items[: len(flagged)])

@@ -33,6 +33,7 @@ from services.errors import InputError
 from services.model_cache import load_profile
 from services.once import OnceService, Press
 from services.owner_notices import OwnerNotices
+from services.parsing import MAX_AMOUNT_MINOR
 from services.schedule import SEARCH_DAYS, ScheduleService, group_by_day, local_bounds
 from services.webapp_calendar import OwnerCalendar
 from storage.database import Database
@@ -133,6 +134,13 @@ def _int(text: object, name: str, default: int | None) -> int:
     if isinstance(text, str) and re.fullmatch(r"\d{1,12}", text):
         return int(text)
     raise ApiError(400, "bad_request", "wa-error-number", name=name)
+
+
+def body_int(value: object, name: str) -> int:
+    """A whole number from a JSON body: a JSON number, not a string or true/false."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 10**15:
+        raise ApiError(400, "bad_request", "wa-error-number", name=name)
+    return value
 
 
 def parse_date(text: str) -> date:
@@ -297,9 +305,11 @@ async def owner_done(call: Call) -> Json:
     body = await call.body()
     amount = None
     if body.get("amount") is not None:
-        amount = _int(body.get("amount"), "amount", None)
+        amount = body_int(body.get("amount"), "amount")
         if amount <= 0:
             raise ApiError(400, "bad_request", "wa-error-number", name="amount")
+        if amount > MAX_AMOUNT_MINOR:  # checked before the booking closes: all or nothing
+            raise InputError("error-money-too-large")
     now = call.now
     closed = await call.app.bookings.mark_done(call.id(), now)
     if amount is not None and amount != closed.sale.amount:
@@ -411,7 +421,7 @@ async def day_slots(call: Call) -> Json:
 
 async def book(call: Call) -> web.Response:
     body = await call.body()
-    service_id = _int(body.get("service_id"), "service_id", None)
+    service_id = body_int(body.get("service_id"), "service_id")
     starts_at = parse_moment(body.get("start"))
     item = await call.app.bookings.book(
         telegram_id=call.caller.user.id, service_id=service_id, starts_at=starts_at, now=call.now
