@@ -617,3 +617,16 @@ async def test_the_owners_bad_input_changes_nothing(api: Client, shop: RunningBo
         row = await repos.bookings.get(booked["id"])
     assert row is not None and (row.status, row.starts_at) == ("booked", local(THURSDAY, 10))
     assert await count(shop.db, Purchase) == 0
+
+
+async def test_a_bug_gets_an_apology_not_a_traceback(
+    api: Client, shop: RunningBot, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(shop.dp["catalogue"], "active", broken)
+    status, answer = await call(api, shop, ANNA, "GET", "/app/api/services")
+    assert (status, answer["error"]) == (500, "internal")
+    assert "boom" not in answer["message"] and answer["message"]
+    assert "mini app GET /app/api/services failed" in caplog.text

@@ -3,12 +3,15 @@ settings, and the web servers that carry it in both modes."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from aiohttp import ClientSession
 from aiohttp.test_utils import TestClient, TestServer
 
+from bot.app import run_bot
 from bot.config import SettingsError, load_settings
 from bot.web import create_polling_app, create_web_app
 from services.catalogue import CatalogueService
@@ -16,6 +19,7 @@ from storage.database import Database
 from tests.conftest import OWNER_ID, FakeClock, RunningBot, make_settings
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.webapp import signed_init_data
+from tests.test_webhook import free_port, stop
 from tests.webapp_shop import WEBAPP_URL, running_shop
 
 
@@ -149,3 +153,28 @@ async def test_polling_without_webapp_url_serves_no_app(app: RunningBot) -> None
         assert (await client.get("/app/api/me")).status == 404
     finally:
         await client.close()
+
+
+async def test_polling_with_webapp_url_listens_for_the_app(
+    fake: FakeTelegram, sqlite_db: Database
+) -> None:
+    """`python -m bot run` with WEBAPP_URL: polling, and the Mini App on WEB_HOST:WEB_PORT."""
+    port = free_port()
+    settings = make_settings(fake, sqlite_db, webapp_url=WEBAPP_URL, web_port=port)
+    task = asyncio.create_task(run_bot(settings))
+    try:
+        await fake.wait_for(lambda c: c.method == "getUpdates")
+        (button,) = fake.calls_of("setChatMenuButton")
+        assert button.chat_id == OWNER_ID
+        # The real clock: launch data signed now is fresh.
+        signed = signed_init_data("123456:TEST-TOKEN", {"id": 55, "first_name": "Guest"})
+        async with (
+            ClientSession() as http,
+            http.get(
+                f"http://127.0.0.1:{port}/app/api/me", headers={"Authorization": "tma " + signed}
+            ) as response,
+        ):
+            assert response.status == 200
+            assert (await response.json())["role"] == "guest"
+    finally:
+        await stop(task)

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiogram import Bot
 from aiohttp import web
@@ -60,7 +61,7 @@ class WebApp:
     owner_ids: frozenset[int]
     max_age: timedelta
     db: Database
-    zone: Any
+    zone: ZoneInfo
     clock: Callable[[], datetime]
     texts: AppTexts
     bookings: BookingService
@@ -124,14 +125,11 @@ class Call:
 Endpoint = Callable[[Call], Awaitable[web.StreamResponse | Json]]
 
 
-def _int(text: object, name: str, default: int | None) -> int:
-    if (text is None or text == "") and default is not None:
+def _int(text: str, name: str, default: int | None) -> int:
+    """A whole number from the query or the path."""
+    if text == "" and default is not None:
         return default
-    if isinstance(text, bool):
-        raise ApiError(400, "bad_request", "wa-error-number", name=name)
-    if isinstance(text, int):
-        return text
-    if isinstance(text, str) and re.fullmatch(r"\d{1,12}", text):
+    if re.fullmatch(r"\d{1,12}", text):
         return int(text)
     raise ApiError(400, "bad_request", "wa-error-number", name=name)
 
@@ -193,6 +191,10 @@ def route(app: WebApp, allowed: tuple[Role, ...] | None, endpoint: Endpoint) -> 
         except InputError as error:
             status, code = _status_of(error)
             return _error(app, language, status, code, error.code, error.params)
+        except Exception:
+            # Our fault, not the person's: logged with the route, a short apology for them.
+            log.exception("mini app %s %s failed", request.method, request.path)
+            return _error(app, language, 500, "internal", "error-internal", {})
         if isinstance(result, web.StreamResponse):
             return result
         return web.json_response(result, headers={"Cache-Control": "no-store"})
