@@ -184,6 +184,16 @@ async def open_shop(shop: Shop) -> Shop:
     return shop
 
 
+async def book_in_chat(app: RunningBot, user_id: int, name: str, day: str, slot: str) -> Any:
+    """A registered customer books through /book in the chat (English buttons)."""
+    customer = app.user(user_id, first_name=name)
+    await customer.send("/book")
+    await customer.click("Маникюр с покрытием")
+    await customer.click(day)
+    await customer.click(slot)
+    return customer
+
+
 # --- pages ----------------------------------------------------------------------------------
 
 
@@ -296,15 +306,8 @@ async def test_a_customer_books_the_owner_moves_it_and_the_chat_shows_the_new_ti
     )
 
     # Two more customers booked from the chat, for a week that looks like one.
-    for user_id, name, day, slot in (
-        (43, "Светлана Андреева", "Wed 25.11", "15:00"),
-        (44, "Дарья", "Fri 27.11", "12:00"),
-    ):
-        customer = app.user(user_id, first_name=name)
-        await customer.send("/book")
-        await customer.click("Маникюр с покрытием")
-        await customer.click(day)
-        await customer.click(slot)
+    await book_in_chat(app, 43, "Светлана Андреева", "Wed 25.11", "15:00")
+    await book_in_chat(app, 44, "Дарья", "Fri 27.11", "12:00")
     await drained(app)
 
     # The owner: the week (today first), the booking's card, move it to Friday 16:00.
@@ -400,31 +403,28 @@ async def test_owner_marks_a_visit_done_with_the_amount_typed(
 ) -> None:
     await open_shop(shop)
     app = shop.bot
-    boris = app.user(43, first_name="Светлана Андреева")
-    await boris.send("/book")
-    await boris.click("Маникюр с покрытием")
-    await boris.click("Wed 25.11")
-    await boris.click("13:00")
+    await book_in_chat(app, 43, "Светлана Андреева", "Wed 25.11", "13:00")
+    daria = await book_in_chat(app, 44, "Дарья", "Wed 25.11", "15:00")
     await drained(app)
     app.clock.advance(hours=2)  # 14:00 in Moscow: the visit has begun, it can be marked done
 
     owner = await open_app(browser, shop, person(OWNER_ID, "Мастер"))
     await screens.at(owner, "owner", "week")
     # Done, with the amount typed: junk gets a word and changes nothing, "2 700" is taken.
-    [visit] = await bookings(app.db)
+    visit, later = await bookings(app.db)
     await owner.click(f'[data-booking="{visit.id}"]')
     await screens.at(owner, "owner", "booking")
     await owner.fill(".done input", "2 7OO")
     await owner.get_by_role("button", name="Визит состоялся", exact=True).click()
     assert "Нужна сумма вида 2500" in await owner.inner_text("#notice")
     await screens.at(owner, "owner", "booking")  # the card with the word on the amount
-    [visit] = await bookings(app.db)
+    visit, later = await bookings(app.db)
     assert visit.status == "booked"
     await owner.fill(".done input", "2 700")
     await owner.get_by_role("button", name="Визит состоялся", exact=True).click()
     await screens.at(owner, "owner", "week")
     assert "Визит отмечен" in await owner.inner_text("#notice")
-    [visit] = await bookings(app.db)
+    visit, later = await bookings(app.db)
     assert visit.status == "done"
     async with app.db.reading() as repos:
         paid = await repos.session.scalar(
@@ -434,6 +434,17 @@ async def test_owner_marks_a_visit_done_with_the_amount_typed(
             .limit(1)
         )
     assert paid == 270000
+    # Cancelling takes two taps; the customer hears of it through the outbox.
+    await owner.click(f'[data-booking="{later.id}"]')
+    await screens.at(owner, "owner", "booking")
+    await owner.get_by_role("button", name="Отменить", exact=True).click()
+    await owner.get_by_role("button", name="Точно отменить?", exact=True).click()
+    await screens.at(owner, "owner", "week")
+    assert "Запись отменена." in await owner.inner_text("#notice")
+    visit, later = await bookings(app.db)
+    assert later.status == "cancelled"
+    await drained(app)
+    assert daria.last_text and "15:00" in daria.last_text
     # The next week and back to today.
     await owner.get_by_role("button", name="Следующая неделя").click()
     await owner.wait_for_selector("#day-2026-12-02")
@@ -450,11 +461,7 @@ async def test_customer_moves_and_cancels_and_sees_points_in_the_dark_theme(
 ) -> None:
     await open_shop(shop)
     app = shop.bot
-    customer = app.user(42, first_name="Анна")
-    await customer.send("/book")
-    await customer.click("Маникюр с покрытием")
-    await customer.click("Thu 26.11")
-    await customer.click("10:00")
+    await book_in_chat(app, 42, "Анна", "Thu 26.11", "10:00")
     await drained(app)
 
     anna = await open_app(browser, shop, person(42, "Анна"), theme=DARK)
