@@ -248,6 +248,7 @@ async def open_app(
         locale=user.get("language_code", "ru"),
     )
     context.set_default_timeout(10_000)  # a missing element fails in seconds, not half a minute
+    await context.clock.set_fixed_time(shop.bot.clock.now)  # the page's now is the bot's
     # What a Telegram client on a phone provides: the page posts its events here.
     await context.add_init_script(
         "window.telegramEvents = [];"
@@ -381,13 +382,22 @@ async def test_owner_customers_card_message_and_numbers_in_the_dark_theme(
     await owner.fill("textarea", "Анна, для вас свободно в пятницу в 12:00.")
     await owner.get_by_role("button", name="Send", exact=True).dblclick()  # one message
     await owner.wait_for_selector("#notice.ok")
-    assert "queued" in await owner.inner_text("#notice")
+    assert "on its way" in await owner.inner_text("#notice")
+    # After the sending window the message waits for the morning, and the owner is told so.
+    app.clock.advance(hours=9)  # 21:00 in Moscow
+    await owner.clock.set_fixed_time(app.clock.now)
+    await owner.fill("textarea", "Анна, спасибо!")
+    await owner.get_by_role("button", name="Send", exact=True).click()
+    await owner.wait_for_selector('#notice.ok:has-text("10:00")')
+    assert await owner.inner_text("#notice") == (
+        "Customers get no messages at this hour: the message will go out on November 26 at 10:00."
+    )
     async with app.db.reading() as repos:
         queued = (await repos.session.scalars(select(OutboxMessage))).all()
     assert sum("пятницу" in json.dumps(row.payload, ensure_ascii=False) for row in queued) == 1
     # Each action carries a key of its own: the server acts on it once.
     keys = [request.headers.get("idempotency-key") for request in owner.posts]
-    assert len(keys) == 2 and all(keys) and len(set(keys)) == 2
+    assert len(keys) == 3 and all(keys) and len(set(keys)) == 3
     await owner.click('[data-page="stats"]')
     await screens.at(owner, "owner", "stats")
     assert await owner.locator("svg.chart.revenue rect.first").count() >= 1

@@ -43,6 +43,11 @@ export function dayShort(day) {
   }).format(utcDate(day));
 }
 
+export function dayMonth(day) {  // "November 26" without the weekday: reads well after "on"
+  return new Intl.DateTimeFormat(language, { day: "numeric", month: "long", timeZone: "UTC" })
+    .format(utcDate(day));
+}
+
 export function month(yyyyMm) {
   return new Intl.DateTimeFormat(language, { month: "short", timeZone: "UTC" })
     .format(new Date(`${yyyyMm}-01T00:00:00Z`));

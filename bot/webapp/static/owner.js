@@ -3,7 +3,7 @@
 import { get, post } from "./api.js";
 import { cohortChart, revenueChart } from "./charts.js";
 import { h } from "./dom.js";
-import { addDays, dateOf, dayShort, dayTitle, t, time, tn } from "./i18n.js";
+import { addDays, dateOf, dayMonth, dayShort, dayTitle, t, time, tn } from "./i18n.js";
 import { back, errorText, notice, open, refresh } from "./main.js";
 import { amountInput, busyButton, confirmButton, field, slotPicker } from "./parts.js";
 
@@ -177,9 +177,10 @@ async function customerCard(id) {
     try {
       const queued = await post(`owner/customers/${id}/message`, { text: text.value });
       text.value = "";
-      // The outbox keeps the sending window: send_at says when it goes.
-      notice(queued.send_at
-        ? t("app-message-queued-at", { when: `${dayTitle(dateOf(queued.send_at))}, ${time(queued.send_at)}` })
+      // The outbox keeps the sending window: send_at says when it goes (now, or later).
+      const later = queued.send_at && Date.parse(queued.send_at) > Date.now() + 60_000;
+      notice(later
+        ? t("app-message-queued-at", { day: dayMonth(dateOf(queued.send_at)), time: time(queued.send_at) })
         : t("app-message-queued"));
     } catch (error) {
       notice(errorText(error), "bad");
