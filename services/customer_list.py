@@ -90,16 +90,23 @@ class CustomerList:
             raise InputError("wa-error-sort")
         if not 0 <= offset <= 10**9 or not 1 <= limit <= PAGE_LIMIT:
             raise InputError("wa-error-paging", limit=PAGE_LIMIT)
-        folded, digits = _search_terms(query)
+        folded, digits, customer_id = _search_terms(query)
         model = await self._model(now)
         async with self._db.reading() as repos:
             lists = repos.customer_list
             if sort in SQL_SORTS:
                 total, rows = await lists.page(
-                    folded=folded, digits=digits, sort=sort, offset=offset, limit=limit
+                    folded=folded,
+                    digits=digits,
+                    sort=sort,
+                    offset=offset,
+                    limit=limit,
+                    customer_id=customer_id,
                 )
             else:
-                ids = await lists.matching_ids(folded=folded, digits=digits)
+                ids = await lists.matching_ids(
+                    folded=folded, digits=digits, customer_id=customer_id
+                )
                 ordered = _model_order(ids, model, sort)
                 total = len(ordered)
                 chosen = ordered[offset : offset + limit]
@@ -143,6 +150,8 @@ class CustomerList:
             key = f"webapp_message:{customer_id}:{int(now.timestamp() * 1_000_000)}"
             payload = InboxAnswer(text=words)
             await enqueue(repos, Outgoing(key, row.telegram_id, row.id, send_at, payload), now)
+            # The owner wrote to them: what they wrote before leaves /inbox's waiting list.
+            await repos.inbox.mark_answered(row.id, now)
             return send_at
 
     async def _model(self, now: datetime) -> _Model:
@@ -182,17 +191,20 @@ class Unreachable(InputError):
     """The bot cannot write to this customer (not on Telegram, or they blocked it)."""
 
 
-def _search_terms(query: str) -> tuple[str | None, str | None]:
+def _search_terms(query: str) -> tuple[str | None, str | None, int | None]:
+    """(name or username, phone digits, #id): what the owner typed, as chat's search reads it."""
     text = " ".join(strip_controls(query).split())
     if len(text) > MAX_TEXT:
         raise InputError("error-customer-query-long")
     if not text:
-        return None, None
+        return None, None, None
+    if re.fullmatch(r"#\d{1,9}", text):
+        return None, None, int(text[1:])
     digits = re.sub(r"\D", "", text)
     # A phone is searched by its digits ("916 123" finds +79161234567), a name by its letters.
     if digits and re.fullmatch(r"[+\d\s\-().]+", text):
-        return None, digits
-    return fold(text.removeprefix("@")), None
+        return None, digits, None
+    return fold(text.removeprefix("@")), None, None
 
 
 def _model_order(ids: list[int], model: _Model, sort: str) -> list[int]:

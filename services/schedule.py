@@ -219,12 +219,15 @@ async def free_slots(
     start: datetime,
     end: datetime,
     now: datetime,
+    ignore_booking: int | None = None,
 ) -> list[datetime]:
-    """Free slot starts (UTC, in time order) in [start, end) for a service of this length."""
+    """Free slot starts (UTC, in time order) in [start, end) for a service of this length;
+    `ignore_booking`'s own time counts as free (where that booking may move)."""
     async with db.reading() as repos:
         return await _free_in(
-            repos, duration_minutes=duration_minutes, zone=zone, start=start, end=end, now=now
-        )
+            repos, duration_minutes=duration_minutes, zone=zone, start=start, end=end, now=now,
+            ignore_booking=ignore_booking,
+        )  # fmt: skip
 
 
 async def nearest_slots(
@@ -298,12 +301,18 @@ class ScheduleService:
         return now.astimezone(self._zone).date()
 
     async def free_slots(
-        self, *, duration_minutes: int, start: datetime, end: datetime, now: datetime
+        self,
+        *,
+        duration_minutes: int,
+        start: datetime,
+        end: datetime,
+        now: datetime,
+        ignore_booking: int | None = None,
     ) -> list[datetime]:
         """Free slot starts in [start, end) for a service of this length (see free_slots)."""
         return await free_slots(
             self._db, duration_minutes=duration_minutes, zone=self._zone, start=start, end=end,
-            now=now,
+            now=now, ignore_booking=ignore_booking,
         )  # fmt: skip
 
     async def nearest_slots(

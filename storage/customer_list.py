@@ -56,10 +56,14 @@ class CustomerListQueries:
             .subquery()
         )
 
-    def _matching(self, folded: str | None, digits: str | None) -> list[Any]:
+    def _matching(
+        self, folded: str | None, digits: str | None, customer_id: int | None = None
+    ) -> list[Any]:
         """Forgotten customers stay out of the list (they are numbers only now)."""
         conditions: list[Any] = [Customer.forgotten_at.is_(None)]
         found: list[Any] = []
+        if customer_id is not None:
+            found.append(Customer.id == customer_id)
         if folded:
             found.append(Customer.search_name.like(_like(folded), escape="\\"))
             found.append(func.lower(Customer.username).like(_like(folded), escape="\\"))
@@ -77,10 +81,11 @@ class CustomerListQueries:
         sort: str,
         offset: int,
         limit: int,
+        customer_id: int | None = None,
     ) -> tuple[int, list[CustomerSummary]]:
         """(how many match, one page of them) ordered by `sort` (SQL_SORTS), best first."""
         totals = self._totals()
-        where = self._matching(folded, digits)
+        where = self._matching(folded, digits, customer_id)
         count = await self._session.scalar(select(func.count(Customer.id)).where(*where))
         key = totals.c.last_visit if sort == "last_visit" else totals.c.total
         # Customers without purchases last; ties by id so pages never overlap.
@@ -90,10 +95,11 @@ class CustomerListQueries:
         )
         return int(count or 0), [_summary(row) for row in rows.all()]
 
-    async def matching_ids(self, *, folded: str | None, digits: str | None) -> list[int]:
-        rows = await self._session.scalars(
-            select(Customer.id).where(*self._matching(folded, digits)).order_by(Customer.id)
-        )
+    async def matching_ids(
+        self, *, folded: str | None, digits: str | None, customer_id: int | None = None
+    ) -> list[int]:
+        where = self._matching(folded, digits, customer_id)
+        rows = await self._session.scalars(select(Customer.id).where(*where).order_by(Customer.id))
         return list(rows.all())
 
     async def summaries(self, customer_ids: Sequence[int]) -> dict[int, CustomerSummary]:

@@ -378,6 +378,8 @@ async def test_a_booking_moved_in_the_app_is_what_today_shows_and_back(
     booked = await book(api, shop, ANNA, local(THURSDAY, 10))
     _, card = await call(api, shop, OWNER_ID, "GET", f"/app/api/owner/bookings/{booked['id']}")
     assert "2026-11-26T13:00:00+03:00" in card["slots"]
+    # Its own time is free for it: the owner may shift it by half an hour.
+    assert "2026-11-26T10:30:00+03:00" in card["slots"]
     status, moved = await call(
         api,
         shop,
@@ -511,6 +513,10 @@ async def test_the_customer_list_searches_sorts_and_pages(api: Client, shop: Run
 async def test_a_message_to_a_customer_goes_through_the_outbox(
     api: Client, shop: RunningBot
 ) -> None:
+    anna = shop.user(ANNA, first_name="Anna", language_code="en")
+    await anna.send("When are you open on Sunday?")  # waits in /inbox
+    await drained(shop)
+    assert len(await shop.dp["inbox"].open_conversations()) == 1
     status, queued = await call(
         api,
         shop,
@@ -524,6 +530,7 @@ async def test_a_message_to_a_customer_goes_through_the_outbox(
     assert shop.fake.sent_messages(ANNA)[-1]["text"].endswith(
         "\nAnna, your nails are ready for a refresh!"
     )
+    assert await shop.dp["inbox"].open_conversations() == []  # the owner has answered her
     async with shop.db.transaction() as repos:
         row = await repos.customers.get(2)
         assert row is not None

@@ -69,7 +69,13 @@ async def test_the_customer_list_in_sql(db: Database, clock: FakeClock) -> None:
     assert by_visit.items[0].last_visit == (clock.now - timedelta(days=10)).date()
     rest = await customers.page(query="", sort="last_visit", offset=2, limit=2, now=clock.now)
     assert [i.id for i in rest.items] == [vera]
-    for query, expected in [("петров", [anna]), ("АННА", [anna]), ("0000002", [boris])]:
+    for query, expected in [
+        ("петров", [anna]),
+        ("АННА", [anna]),
+        ("0000002", [boris]),
+        (f"#{vera}", [vera]),
+        ("#999", []),
+    ]:
         found = await customers.page(query=query, sort="total", offset=0, limit=50, now=clock.now)
         assert [i.id for i in found.items] == expected, query
     for sort in ("predicted", "risk"):  # too little data for the model: nobody valued

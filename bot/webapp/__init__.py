@@ -15,7 +15,7 @@ from aiohttp import web
 
 from bot.config import Settings
 from bot.webapp.api import WebApp, add_api_routes
-from bot.webapp.static import STATIC, add_static_routes
+from bot.webapp.files import STATIC, add_static_routes
 from bot.webapp.texts import AppTexts
 from services.customer_list import CustomerList
 from services.once import OnceService

@@ -277,10 +277,15 @@ async def owner_week(call: Call) -> Json:
     return {"start": start.isoformat(), "days": [views.day(d, zone, currency) for d in days]}
 
 
-async def _free_for(call: Call, duration_minutes: int) -> list[datetime]:
+async def _free_for(call: Call, duration_minutes: int, moving: int | None = None) -> list[datetime]:
+    """Free starts in the next two weeks; a booking being moved may overlap its own time."""
     now = call.now
     return await call.app.schedule.free_slots(
-        duration_minutes=duration_minutes, start=now, end=now + timedelta(days=SEARCH_DAYS), now=now
+        duration_minutes=duration_minutes,
+        start=now,
+        end=now + timedelta(days=SEARCH_DAYS),
+        now=now,
+        ignore_booking=moving,
     )
 
 
@@ -288,7 +293,7 @@ async def owner_booking(call: Call) -> Json:
     item = await call.app.bookings.get(call.id())
     if item is None:
         raise InputError("error-booking-unknown")
-    free = await _free_for(call, item.service.duration_minutes)
+    free = await _free_for(call, item.service.duration_minutes, item.id)
     return {
         **views.booking(item, call.app.zone, await _currency(call)),
         "slots": views.slots(free, call.app.zone),
@@ -451,7 +456,7 @@ async def my_booking(call: Call) -> Json:
     item = await call.app.bookings.own(
         telegram_id=call.caller.user.id, booking_id=call.id(), now=call.now
     )
-    free = await _free_for(call, item.service.duration_minutes)
+    free = await _free_for(call, item.service.duration_minutes, item.id)
     return {
         **views.booking(item, call.app.zone, await _currency(call)),
         "slots": views.slots(free, call.app.zone),
