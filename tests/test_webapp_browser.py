@@ -271,6 +271,23 @@ async def open_app(
     return page
 
 
+async def lose_the_first_answer(page: Any, pattern: str) -> list[int]:
+    """The first request to `pattern` reaches the bot, but its answer never reaches the page
+    (the connection drops); the list gets the status the bot answered."""
+    lost: list[int] = []
+
+    async def handle(route: Any) -> None:
+        if lost:
+            await route.continue_()
+            return
+        response = await route.fetch()
+        lost.append(response.status)
+        await route.abort("connectionreset")
+
+    await page.route(pattern, handle)
+    return lost
+
+
 def person(user_id: int, name: str, language: str = "ru") -> dict[str, Any]:
     return {"id": user_id, "first_name": name, "language_code": language}
 
@@ -499,9 +516,16 @@ async def test_customer_moves_and_cancels_and_sees_points_in_the_dark_theme(
     assert "пятница, 27 ноября, 11:00" in await anna.inner_text("main")
     [booking] = await bookings(app.db)
     assert booking.starts_at.replace(tzinfo=UTC) == local(FRIDAY, 11)
+    # The bot cancels, but its answer is lost on the way: the page asks again with the same
+    # key, hears "already done", and shows the booking cancelled; the bot acted once.
+    lost = await lose_the_first_answer(anna, "**/app/api/my/bookings/*/cancel")
     await anna.get_by_role("button", name="Отменить", exact=True).click()
     await anna.get_by_role("button", name="Точно отменить?", exact=True).click()
     await anna.wait_for_selector("text=Предстоящих записей нет.")
+    assert lost == [200]
+    cancels = [r.headers.get("idempotency-key") for r in anna.posts if r.url.endswith("/cancel")]
+    assert len(cancels) == 2 and cancels[0] == cancels[1]
+    assert "Запись отменена." in await anna.inner_text("#notice")
     await screens.at(anna, "customer", "my")
     [booking] = await bookings(app.db)
     assert booking.status == "cancelled"

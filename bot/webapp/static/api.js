@@ -40,13 +40,19 @@ function newKey() {
 }
 
 // One key per action: the server acts on the first request carrying it, so the one retry after
-// a lost answer (the request may have arrived) cannot act twice.
+// a lost answer (the request may have arrived) cannot act twice. When the lost one did act, the
+// retry hears "already_done": the action happened, its answer is gone (null).
 export async function post(path, body = {}) {
   const key = newKey();
   try {
     return await request("POST", path, body, key);
   } catch (error) {
     if (error.code !== "network") throw error;
-    return request("POST", path, body, key);
+  }
+  try {
+    return await request("POST", path, body, key);
+  } catch (error) {
+    if (error.code === "already_done") return null;
+    throw error;
   }
 }

@@ -51,7 +51,8 @@ async function book(service, slot, button) {
   button.disabled = true;
   try {
     const booking = await post("bookings", { service_id: service.id, start: slot });
-    await open("booked", () => booked(booking), { root: true });
+    if (booking) await open("booked", () => booked(booking), { root: true });
+    else document.querySelector('[data-page="my"]').click();  // booked, its answer lost
   } catch (error) {
     await refresh();
     notice(errorText(error), "bad");

@@ -178,7 +178,7 @@ async function customerCard(id) {
       const queued = await post(`owner/customers/${id}/message`, { text: text.value });
       text.value = "";
       // The outbox keeps the sending window: send_at says when it goes (now, or later).
-      const later = queued.send_at && Date.parse(queued.send_at) > Date.now() + 60_000;
+      const later = queued?.send_at && Date.parse(queued.send_at) > Date.now() + 60_000;
       notice(later
         ? t("app-message-queued-at", { day: dayMonth(dateOf(queued.send_at)), time: time(queued.send_at) })
         : t("app-message-queued"));
