@@ -538,6 +538,10 @@ async def test_customer_moves_and_cancels_and_sees_points_in_the_dark_theme(
     assert await anna.evaluate("getComputedStyle(document.body).backgroundColor") == (
         "rgb(241, 242, 245)"
     )
+    # Colours only the night theme had are gone too: the tabs are light, not left dark.
+    assert await anna.evaluate(
+        "getComputedStyle(document.querySelector('nav')).backgroundColor"
+    ) == ("rgb(255, 255, 255)")
     await screens.at(anna, "customer", "points")
     assert "0 баллов" in await anna.inner_text("main")
     link = await anna.input_value("input")

@@ -29,6 +29,8 @@ function parseTheme(raw) {
 // bg_color → --tg-bg-color …; a dark background marks the page dark (charts pick their colours).
 export function applyTheme(theme) {
   const root = document.documentElement;
+  // A new theme is whole: colours the old one had and this one lacks fall back to the defaults.
+  for (const name of [...root.style]) if (name.startsWith("--tg-")) root.style.removeProperty(name);
   for (const [key, value] of Object.entries(theme || {})) {
     if (typeof value === "string" && /^#[0-9a-f]{3,8}$/i.test(value)) {
       root.style.setProperty(`--tg-${key.replaceAll("_", "-")}`, value);
