@@ -565,6 +565,20 @@ async def test_forged_launch_data_and_a_stranger(
     assert await forged.locator("p.error").count() == 1
     assert await forged.locator("nav#tabs button").count() == 0
 
+    # Launch data from yesterday and a bit: refused, the same way.
+    stale = await open_app(
+        browser,
+        shop,
+        person(OWNER_ID, "Owner"),
+        init_data=signed_init_data(
+            token,
+            person(OWNER_ID, "Owner"),
+            auth_date=int(shop.bot.clock.now.timestamp()) - 25 * 3600,
+        ),
+    )
+    await screens.at(stale, "expired", "error")
+    assert await stale.locator("p.error").count() == 1
+
     stranger = await open_app(browser, shop, person(77, "Гость"))
     await screens.at(stranger, "guest", "guest")
     assert "/start" in await stranger.inner_text("main")

@@ -50,12 +50,15 @@ def test_every_text_the_page_shows_is_in_the_catalogue(language: str) -> None:
     assert all(texts[key].strip() for key in texts), "an empty text"
 
 
-def test_russian_counts_have_three_forms_with_the_number() -> None:
-    texts = _app_texts("ru")
+def test_counts_have_their_forms_with_the_number() -> None:
+    """Russian: 1 визит, 2 визита, 5 визитов; English: 1 visit, 2 visits (few = many)."""
+    ru, en = _app_texts("ru"), _app_texts("en")
     for key in _used(r'\btn\("(app-[a-z0-9_-]+)"'):
-        forms = [texts[f"{key}-{form}"] for form in ("one", "few", "many")]
+        forms = [ru[f"{key}-{form}"] for form in ("one", "few", "many")]
         assert len(set(forms)) == 3, key
-        assert all("{n}" in form for form in forms), key
+        english = [en[f"{key}-{form}"] for form in ("one", "few", "many")]
+        assert english[0] != english[1] == english[2], key
+        assert all("{n}" in form for form in forms + english), key
 
 
 def test_no_words_in_the_code() -> None:
