@@ -8,7 +8,7 @@ key); the other gets `SlotTaken` and is offered fresh slots.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from services.booking_reminders import reminder_key, reminder_moment
@@ -29,7 +29,7 @@ from services.parsing import parse_money
 from services.sales import record_sale, refresh_thanks, sale_moment
 from services.schedule import cells_of, local_bounds, slot_end, slot_is_free
 from services.shop import ShopProfile, profile_from
-from services.waitlist import check_entry, close_entry, free_for_waiting, offer_freed
+from services.waitlist import check_entry, close_entry, free_for_waiting, freed_span, offer_freed
 from storage.bookings import BOOKED, CANCELLED, DONE, NO_SHOW, BookingRecord
 from storage.database import Database
 from storage.errors import CellsTaken
@@ -37,7 +37,6 @@ from storage.models import Customer
 from storage.repositories import Repositories
 
 # Freed time joins what was free beside it: slots within this margin may newly fit (issue 13).
-FREED_MARGIN = timedelta(hours=4)
 
 __all__ = [
     "BOOKED",
@@ -226,14 +225,14 @@ class BookingService:
             ends_at = slot_end(starts_at, service.duration_minutes)
             old = record.booking
             freed = (old.starts_at, old.ends_at)
-            before = await free_for_waiting(repos, self._zone, now, *_around(*freed))
+            before = await free_for_waiting(repos, self._zone, now, *freed_span(*freed))
             await repos.bookings.free_cells(booking_id)
             await repos.bookings.set_values(
                 booking_id, starts_at=starts_at, ends_at=ends_at, confirmed_at=None
             )
             await _take_cells(repos, booking_id, starts_at, ends_at, service.id, booking_id)
             # issue 13: the old time goes to the waitlist
-            await offer_freed(repos, self._zone, now, *_around(*freed), before)
+            await offer_freed(repos, self._zone, now, *freed_span(*freed), before)
             return await _item(repos, booking_id)
 
     async def cancel(self, *, telegram_id: int, booking_id: int, now: datetime) -> BookingItem:
@@ -242,7 +241,7 @@ class BookingService:
             profile = profile_from(await repos.settings.all())
             # issue 13: a cancellation after the cut-off counts as a lost visit.
             late = is_late_cancel(record.booking.starts_at, now, profile)
-            freed = _around(record.booking.starts_at, record.booking.ends_at)
+            freed = freed_span(record.booking.starts_at, record.booking.ends_at)
             before = await free_for_waiting(repos, self._zone, now, *freed)
             await repos.bookings.change_status(
                 booking_id, expected=BOOKED, status=CANCELLED, cancelled_at=now, late_cancel=late
@@ -429,10 +428,6 @@ async def _take_cells(
         # Someone else's cells won the race; the whole transaction rolls back.
         raise SlotTaken(service_id, starts_at, moving) from None
 
-
-def _around(start: datetime, end: datetime) -> tuple[datetime, datetime]:
-    """Freed time and the hours either side: a longer service may fit with its neighbours."""
-    return start - FREED_MARGIN, end + FREED_MARGIN
 
 
 async def _item(repos: Repositories, booking_id: int) -> BookingItem:

@@ -24,7 +24,7 @@ from services.outbox import Outgoing, enqueue
 from services.outbox_payloads import DepositReleased
 from services.parsing import parse_money
 from services.shop import ShopProfile, profile_from
-from services.waitlist import free_for_waiting, offer_freed
+from services.waitlist import free_for_waiting, freed_span, offer_freed
 from storage.bookings import BOOKED, CANCELLED
 from storage.database import Database
 from storage.deposits import HELD, KEPT, PAID, REFUND_ASKED, RELEASED, USED
@@ -33,7 +33,6 @@ from storage.repositories import Repositories
 
 NO_SHOW_DEPOSIT_PERCENT = 50
 PAYLOAD_PREFIX = "dep:"
-_AROUND = timedelta(hours=4)  # as services.bookings.FREED_MARGIN
 
 
 def deposit_of(service: Service) -> int:
@@ -131,7 +130,7 @@ async def release_unpaid(db: Database, zone: ZoneInfo, now: datetime) -> int:
             ):
                 continue
             booking = record.booking
-            freed = (booking.starts_at - _AROUND, booking.ends_at + _AROUND)
+            freed = freed_span(booking.starts_at, booking.ends_at)
             before = await free_for_waiting(repos, zone, now, *freed)
             await repos.bookings.change_status(
                 booking.id, expected=BOOKED, status=CANCELLED, cancelled_at=now

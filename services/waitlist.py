@@ -29,6 +29,8 @@ from storage.outbox import OutboxStatus
 from storage.repositories import Repositories
 from storage.waitlist import LEFT, OFFER_KEY, WAITING
 
+# Freed time is looked at with the hours either side: a longer service may fit with its neighbours.
+FREED_MARGIN = timedelta(hours=4)
 JOIN_DAYS = (3, 7, SEARCH_DAYS)  # the ranges a customer picks from: the next N days
 
 Snapshot = dict[int, set[datetime]]  # waiting entry id → its free slots at one moment
@@ -42,6 +44,11 @@ class WaitlistItem:
     first_day: date
     last_day: date
     created_at: datetime
+
+
+def freed_span(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """The span whose free slots change when [start, end) is freed."""
+    return start - FREED_MARGIN, end + FREED_MARGIN
 
 
 def offer_key(slot: datetime, entry_id: int) -> str:

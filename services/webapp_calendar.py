@@ -1,6 +1,9 @@
 """The owner's week for the Mini App, and the two moves chat gives only customers (issue 12):
 the owner moves or cancels a customer's booking.
 
+The time either frees goes to the waitlist, as a customer's own move or cancellation does; a
+paid deposit of a booking the shop cancels is the customer's to get back (issue 13).
+
 A move follows the chat's race rule: the booking's new 15-minute cells are claimed in the same
 transaction as the new time, so of two people taking overlapping time the database lets one
 through (`CellsTaken` → `SlotTaken`) and the booking stays where it was.
@@ -8,11 +11,12 @@ through (`CellsTaken` → `SlotTaken`) and the booking stays where it was.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from services.bookings import BOOKED, CANCELLED, BookingItem, SlotTaken
+from services.deposits import deposit_on_cancel
 from services.errors import InputError
 from services.outbox import Outgoing, enqueue
 from services.outbox_payloads import BookingChanged
@@ -26,6 +30,7 @@ from services.schedule import (
     slot_is_free,
 )
 from services.shop import profile_from
+from services.waitlist import free_for_waiting, freed_span, offer_freed
 from storage.bookings import BookingRecord
 from storage.database import Database
 from storage.errors import CellsTaken
@@ -123,6 +128,8 @@ class OwnerCalendar:
             if not free:
                 raise SlotTaken(service.id, starts_at, booking_id)
             was = record.booking.starts_at
+            freed = freed_span(was, record.booking.ends_at)
+            before = await free_for_waiting(repos, self._zone, now, *freed)
             ends_at = slot_end(starts_at, service.duration_minutes)
             await repos.bookings.free_cells(booking_id)
             await repos.bookings.set_values(
@@ -133,6 +140,7 @@ class OwnerCalendar:
             except CellsTaken:
                 # Someone else's cells won the race; the whole transaction rolls back.
                 raise SlotTaken(service.id, starts_at, booking_id) from None
+            await offer_freed(repos, self._zone, now, *freed, before)
             item = await _item(repos, booking_id)
             await self._tell_customer(repos, record, "moved", item.starts_at, now, was=was)
             return MovedBooking(item, was)
@@ -142,13 +150,18 @@ class OwnerCalendar:
         customer is told through the outbox."""
         async with self._db.transaction() as repos:
             record = await _active(repos, booking_id, now)
+            freed = freed_span(record.booking.starts_at, record.booking.ends_at)
+            before = await free_for_waiting(repos, self._zone, now, *freed)
             if not await repos.bookings.change_status(
-                booking_id, expected=BOOKED, status=CANCELLED
+                booking_id, expected=BOOKED, status=CANCELLED, cancelled_at=now
             ):
                 raise InputError("error-booking-closed")
             await repos.bookings.free_cells(booking_id)
+            await offer_freed(repos, self._zone, now, *freed, before)
+            # The shop cancelled: never a late cancellation, and a paid deposit goes back.
+            refund = await deposit_on_cancel(repos, booking_id, False, now)
             await self._tell_customer(repos, record, "cancelled", record.booking.starts_at, now)
-            return await _item(repos, booking_id)
+            return replace(await _item(repos, booking_id), deposit_refund=refund)
 
     async def _tell_customer(
         self,

@@ -18,11 +18,12 @@ ANNA, BORIS = 42, 43
 
 @contextlib.asynccontextmanager
 async def running_shop(
-    fake: FakeTelegram, db: Database, clock: FakeClock
+    fake: FakeTelegram, db: Database, clock: FakeClock, **extra: object
 ) -> AsyncIterator[RunningBot]:
     """The production dispatcher and bot with WEBAPP_URL set, polling the fake server; one
-    service (Manicure, 60 min, 2 500 ₽) and two customers on Telegram, Anna (#1) and Boris (#2)."""
-    settings = make_settings(fake, db, webapp_url=WEBAPP_URL)
+    service (Manicure, 60 min, 2 500 ₽) and two customers on Telegram, Anna (#1) and Boris (#2).
+    `extra` settings on top (a payment provider, say)."""
+    settings = make_settings(fake, db, webapp_url=WEBAPP_URL, **extra)
     dp = create_dispatcher(settings, db, clock=clock, schedule_jobs=False)
     dp["delivery"].limiter = dp["limiter"] = RateLimiter(10_000, 10_000, margin=0)
     async with fake.polling(dp, create_bot(settings, dp["limiter"])) as bot:

@@ -47,6 +47,8 @@ def create_webapp(dp: Dispatcher, bot: Bot) -> WebApp:
         # The /stats model cache: the list's predicted values are the ones /stats shows.
         customer_list=CustomerList(dp["db"], zone, dp["analytics"].models),
         once=OnceService(dp["db"]),
+        settings=settings,
+        deposits=dp["deposits"],
     )
 
 

@@ -22,14 +22,17 @@ from aiogram import Bot
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from bot.config import Settings
 from bot.webapp import views
 from bot.webapp.auth import Caller, Role, Unauthorized, authorization, check_init_data
 from bot.webapp.texts import AppTexts
+from handlers.customer.deposits import send_deposit_invoice
 from services.analytics import AnalyticsService
 from services.bookings import AlreadyBooked, BookingService, SlotTaken
 from services.catalogue import CatalogueService
 from services.customer_list import CustomerList, Unreachable
 from services.customers import CustomerService
+from services.deposits import DepositService
 from services.errors import InputError
 from services.model_cache import load_profile
 from services.once import OnceService, Press
@@ -73,6 +76,9 @@ class WebApp:
     calendar: OwnerCalendar
     customer_list: CustomerList
     once: OnceService
+    # issue 13: a booking that needs a deposit gets its invoice in the customer's chat
+    settings: Settings
+    deposits: DepositService
 
     def now(self) -> datetime:
         return self.clock()
@@ -333,7 +339,7 @@ async def owner_no_show(call: Call) -> Json:
 
 async def owner_cancel(call: Call) -> Json:
     item = await call.app.calendar.cancel(call.id(), call.now)
-    await call.app.owner_notices.booking("cancelled", item, call.now)
+    await call.app.owner_notices.booking("cancelled", item, call.now, refund=item.deposit_refund)
     return views.booking(item, call.app.zone, await _currency(call))
 
 
@@ -434,7 +440,18 @@ async def book(call: Call) -> web.Response:
         telegram_id=call.caller.user.id, service_id=service_id, starts_at=starts_at, now=call.now
     )
     await call.app.owner_notices.booking("booked", item, call.now)
-    shown = views.booking(item, call.app.zone, await _currency(call))
+    currency = await _currency(call)
+    shown = views.booking(item, call.app.zone, currency)
+    if item.deposit_due:
+        # The slot is held until the deposit is paid: the invoice goes to the chat, as for a
+        # booking made there, and the page says so. (Paying inside the page would take
+        # createInvoiceLink + openInvoice: not built.)
+        app = call.app
+        t = app.texts.texts(call.caller.language)
+        await send_deposit_invoice(
+            app.bot, call.caller.user.id, t, app.deposits, item, app.settings
+        )
+        shown["deposit"] = views.money(item.deposit_due, currency)
     return web.json_response(shown, status=201, headers={"Cache-Control": "no-store"})
 
 
@@ -479,7 +496,7 @@ async def my_cancel(call: Call) -> Json:
     item = await call.app.bookings.cancel(
         telegram_id=call.caller.user.id, booking_id=call.id(), now=call.now
     )
-    await call.app.owner_notices.booking("cancelled", item, call.now)
+    await call.app.owner_notices.booking("cancelled", item, call.now, refund=item.deposit_refund)
     return views.booking(item, call.app.zone, await _currency(call))
 
 

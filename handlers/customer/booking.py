@@ -32,7 +32,7 @@ from services.schedule import (
 from services.shop import ShopProfile
 from services.slot_time import slot_minutes, slot_start
 from ui.callbacks import BookDay, BookingAction, BookMove, BookOther, BookSlot, WaitAsk
-from ui.i18n import tr
+from ui.i18n import current_texts, tr
 from ui.keyboards import BUTTON_TEXT
 from ui.messages.bookings import (
     booking_actions,
@@ -247,7 +247,9 @@ async def pick_slot(
     await owner_notices.booking("booked", booking, now)
     if booking.deposit_due and deposits is not None and bot is not None:
         # issue 13: the slot is held until the deposit is paid; the invoice says the rest
-        await send_deposit_invoice(message, bot, deposits, booking, settings)
+        await send_deposit_invoice(
+            bot, message.chat.id, current_texts(), deposits, booking, settings
+        )
         return
     reminder = await bookings.reminder_at(booking, now, shop_profile)
     await message.answer(

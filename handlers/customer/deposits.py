@@ -18,7 +18,7 @@ from services.deposits import DepositService
 from services.errors import InputError
 from services.money import format_money
 from services.owner_notices import OwnerNotices
-from ui.i18n import tr
+from ui.i18n import Texts, tr
 from ui.messages.bookings import when_label
 
 Clock = Callable[[], datetime]
@@ -33,24 +33,31 @@ def create_router() -> Router:
 
 
 async def send_deposit_invoice(
-    message: Message, bot: Bot, deposits: DepositService, booking: BookingItem, settings: Settings
+    bot: Bot,
+    chat_id: int,
+    t: Texts,
+    deposits: DepositService,
+    booking: BookingItem,
+    settings: Settings,
 ) -> None:
-    """After a booking that holds its slot for a deposit: what to do, then the invoice."""
+    """After a booking that holds its slot for a deposit: what to do, then the invoice.
+
+    `t` speaks the customer's language: the chat's update, or the Mini App's caller."""
     invoice = await deposits.invoice(booking.id)
     token = settings.payment_provider_token
     if invoice is None or token is None:
         return
     amount = format_money(invoice.amount, invoice.currency)
-    when = when_label(invoice.starts_at, settings.zone, tr)
+    when = when_label(invoice.starts_at, settings.zone, t)
     until = f"{invoice.hold_until.astimezone(settings.zone):%H:%M}"
-    await message.answer(
-        tr("dp-hold", service=invoice.service, when=when, amount=amount, until=until)
+    await bot.send_message(
+        chat_id, t("dp-hold", service=invoice.service, when=when, amount=amount, until=until)
     )
-    title = tr("dp-invoice-title")
+    title = t("dp-invoice-title")
     await bot.send_invoice(
-        chat_id=message.chat.id,
+        chat_id=chat_id,
         title=title[:_TITLE],
-        description=tr("dp-invoice-description", service=invoice.service, when=when)[:255],
+        description=t("dp-invoice-description", service=invoice.service, when=when)[:255],
         payload=invoice.payload,
         provider_token=token.get_secret_value(),
         currency=invoice.currency,

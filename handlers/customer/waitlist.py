@@ -20,7 +20,7 @@ from services.owner_notices import OwnerNotices
 from services.slot_time import slot_start
 from services.waitlist import JOIN_DAYS, WaitlistService
 from ui.callbacks import WaitAsk, WaitJoin, WaitLeave, WaitTake
-from ui.i18n import tr, trn
+from ui.i18n import current_texts, tr, trn
 from ui.messages.bookings import when_label
 
 Clock = Callable[[], datetime]
@@ -124,7 +124,9 @@ async def take(
     await query.answer()
     await owner_notices.booking(action, booking, now, was=was)
     if booking.deposit_due and deposits is not None and bot is not None:
-        await send_deposit_invoice(message, bot, deposits, booking, settings)
+        await send_deposit_invoice(
+            bot, message.chat.id, current_texts(), deposits, booking, settings
+        )
         return
     when = when_label(booking.starts_at, settings.zone, tr)
     key = "bk-booked" if action == "booked" else "bk-moved"

@@ -62,7 +62,8 @@ async function book(service, slot, button) {
 const booked = (b) => [
   h("h2", {}, t("app-booked-title")),
   h("dl", {}, field(t("app-service"), b.service.name), field(t("app-when"), when(b.start)), field(t("app-price"), b.price.text)),
-  h("p.hint", {}, t("app-booked-hint")),
+  // issue 13: the time is held until the deposit is paid; the invoice is in the chat
+  b.deposit ? h("p.notice", {}, t("app-booked-deposit", { amount: b.deposit.text })) : h("p.hint", {}, t("app-booked-hint")),
   h("button.primary", { type: "button", onclick: () => document.querySelector('[data-page="my"]').click() }, t("app-tab-my")),
 ];
 
