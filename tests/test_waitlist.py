@@ -184,3 +184,25 @@ async def test_offers_expire_with_the_slot(db: Database, clock: FakeClock, servi
     async with db.reading() as repos:
         [entry] = (await repos.session.scalars(select(WaitlistEntry))).all()
     assert entry.status == "ended"  # its last day (Friday) has passed
+
+
+async def test_joining_from_a_rebooking_reminder(shop: RunningBot) -> None:
+    """A reminder's "Another time" leads to the same days, with the waitlist button."""
+    from services.outbox import Outgoing, enqueue
+    from services.outbox_payloads import Rebook
+
+    now = shop.clock.now
+    async with shop.db.transaction() as repos:
+        payload = Rebook(service_id=1, service="Gel manicure", name="Boris", slots=())
+        await enqueue(repos, Outgoing("rebook:2:1:test", 43, 2, now, payload), now)
+    await drained(shop)
+    boris = shop.user(43)
+    await shop.fake.wait_for(
+        lambda c: c.ok and c.chat_id == 43 and "Gel manicure" in (c.text or "")
+    )
+    await boris.click("Another time")
+    await boris.click("⏳ Tell me if time frees up")
+    await boris.click("The next 14 days")
+    [entry] = await entries(shop)
+    assert (entry.customer_id, entry.service_id, entry.status) == (2, 1, "waiting")
+    assert (entry.last_day - entry.first_day).days == 13
