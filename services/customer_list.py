@@ -25,6 +25,7 @@ from services.shop import profile_from
 from services.stats_calendar import StatsCalendar
 from storage.customer_list import SQL_SORTS, CustomerSummary
 from storage.database import Database
+from storage.no_shows import LostCounts
 
 SORTS = (*SQL_SORTS, "predicted", "risk")
 PAGE_LIMIT = 100
@@ -63,6 +64,7 @@ class CustomerDetail:
     card: CustomerCard
     points: int
     history: list[Purchase]
+    lost: LostCounts  # issue 13: no-shows and late cancellations, as /today shows them
 
     @property
     def birthday(self) -> Birthday | None:
@@ -124,11 +126,13 @@ class CustomerList:
             history = await repos.customer_list.history(customer_id, HISTORY_LIMIT)
             points = await repos.growth.balance(customer_id)
             card = CustomerCard.of(row)
+            lost = (await repos.no_shows.of_customers([customer_id])).get(customer_id)
         return CustomerDetail(
             self._item(summary, model),
             card,
             points,
             [Purchase(self._day(h.purchased_at), h.service, h.amount) for h in history],
+            lost or LostCounts(),
         )
 
     async def message(self, customer_id: int, text: str, now: datetime) -> datetime:

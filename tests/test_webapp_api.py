@@ -637,3 +637,27 @@ async def test_a_bug_gets_an_apology_not_a_traceback(
     assert (status, answer["error"]) == (500, "internal")
     assert "boom" not in answer["message"] and answer["message"]
     assert "mini app GET /app/api/services failed" in caplog.text
+
+
+async def test_the_customer_card_counts_no_shows_and_late_cancels(
+    api: Client, shop: RunningBot
+) -> None:
+    """Issue 13 on the card: the lost visits /today shows, as numbers; none for a good customer."""
+    late = await book(api, shop, ANNA, local(THURSDAY, 10))  # 22 hours ahead: inside the 24
+    status, cancelled = await call(
+        api, shop, ANNA, "POST", f"/app/api/my/bookings/{late['id']}/cancel"
+    )
+    assert status == 200 and cancelled["status"] == "cancelled"
+    missed = await book(api, shop, ANNA, local(date(2026, 11, 27), 10))
+    await book(api, shop, BORIS, local(date(2026, 11, 27), 12))
+    shop.clock.advance(days=2)  # Friday 12:00 in Moscow: her 10:00 has begun
+    base = "/app/api/owner/bookings"
+    status, no_show = await call(api, shop, OWNER_ID, "POST", f"{base}/{missed['id']}/no_show")
+    assert status == 200 and no_show["status"] == "no_show"
+    url = "/app/api/owner/customers"
+    _, listed = await call(api, shop, OWNER_ID, "GET", url)
+    ids = {item["name"]: item["id"] for item in listed["items"]}
+    _, anna = await call(api, shop, OWNER_ID, "GET", f"{url}/{ids['Anna']}")
+    assert (anna["no_shows"], anna["late_cancels"]) == (1, 1)
+    _, boris = await call(api, shop, OWNER_ID, "GET", f"{url}/{ids['Boris']}")
+    assert (boris["no_shows"], boris["late_cancels"]) == (0, 0)

@@ -363,6 +363,18 @@ async def test_a_customer_books_the_owner_moves_it_and_the_chat_shows_the_new_ti
     assert anna.errors == [] and owner.errors == []
 
 
+async def anna_loses_two_visits(app: RunningBot) -> None:
+    """Issue 13: Анна cancels 22 hours ahead (late) and misses another visit."""
+    await book_in_chat(app, 42, "Анна", "Thu 26.11", "10:00")
+    late = (await bookings(app.db))[-1]
+    await app.dp["bookings"].cancel(telegram_id=42, booking_id=late.id, now=app.clock.now)
+    await book_in_chat(app, 42, "Анна", "Thu 26.11", "12:00")
+    missed = (await bookings(app.db))[-1]
+    async with app.db.transaction() as repos:  # as /today's No-show would, after its start
+        await repos.bookings.change_status(missed.id, expected="booked", status="no_show")
+    await drained(app)
+
+
 async def test_owner_customers_card_message_and_numbers_in_the_dark_theme(
     shop: Shop, browser: Any, screens: Screens
 ) -> None:
@@ -372,7 +384,7 @@ async def test_owner_customers_card_message_and_numbers_in_the_dark_theme(
     await chat.send("/sale +79160000042 2500 Маникюр с покрытием 2026-10-20")
     await chat.send("/sale +79160000042 2700 Маникюр с покрытием 2026-11-18")
     await chat.send("/sale +79160000043 2500 Маникюр с покрытием 2026-11-10")
-    await drained(app)
+    await anna_loses_two_visits(app)
 
     owner = await open_app(browser, shop, person(OWNER_ID, "Owner", "en"), theme=DARK)
     await screens.at(owner, "owner", "week")
@@ -387,8 +399,12 @@ async def test_owner_customers_card_message_and_numbers_in_the_dark_theme(
     await owner.wait_for_function("document.querySelectorAll('.list li').length === 1")
     await owner.click(".list li button")
     await screens.at(owner, "owner", "customer")
-    text = await owner.inner_text("main")
-    assert "2 visits" in text and re.search(r"5\D?200", text), text
+    text, lost = await owner.inner_text("main"), await owner.inner_text(".warn")
+    assert (
+        "2 visits" in text
+        and re.search(r"5\D?200", text)
+        and lost == "⚠ 1 no-show, 1 late cancellation"  # issue 13, in the warning style
+    ), (text, lost)
     # An empty message is refused with the server's word, and nothing is queued.
     async with app.db.reading() as repos:
         before = len((await repos.session.scalars(select(OutboxMessage))).all())

@@ -99,6 +99,8 @@ def customer_detail(detail: CustomerDetail, currency: str) -> Json:
         "birthday": f"{birthday.day:02d}.{birthday.month:02d}" if birthday else None,
         "source": detail.card.source,
         "consent": bool(detail.card.consent),
+        "no_shows": detail.lost.no_shows,  # issue 13
+        "late_cancels": detail.lost.late_cancels,
         "history": [
             {
                 "date": p.day.isoformat(),

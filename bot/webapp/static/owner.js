@@ -170,6 +170,14 @@ function customerRow(c) {
       c.predicted ? h("span.hint", {}, t("app-predicted-short", { money: c.predicted.text })) : null)));
 }
 
+// Issue 13: the visits this customer lost the shop, as /today shows them; nothing when none.
+function lostLine(c) {
+  const parts = [];
+  if (c.no_shows) parts.push(tn("app-no-shows", c.no_shows));
+  if (c.late_cancels) parts.push(tn("app-late-cancels", c.late_cancels));
+  return parts.length ? h("p.warn.lost", { role: "note" }, t("app-lost", { parts: parts.join(", ") })) : null;
+}
+
 async function customerCard(id) {
   const c = await get(`owner/customers/${id}`);
   const text = h("textarea", { rows: 3, placeholder: t("app-message-placeholder"), "aria-label": t("app-message") });
@@ -188,6 +196,7 @@ async function customerCard(id) {
   };
   return [
     h("h2", {}, nameOf(c), c.at_risk ? h("span.badge.risk", {}, t("app-at-risk")) : null),
+    lostLine(c),
     h("dl", {},
       c.phone ? field(t("app-phone"), h("a", { href: `tel:${c.phone}` }, c.phone)) : null,
       field(t("app-visits-label"), tn("app-visits", c.visits)),
