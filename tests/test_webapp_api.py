@@ -661,3 +661,22 @@ async def test_the_customer_card_counts_no_shows_and_late_cancels(
     assert (anna["no_shows"], anna["late_cancels"]) == (1, 1)
     _, boris = await call(api, shop, OWNER_ID, "GET", f"{url}/{ids['Boris']}")
     assert (boris["no_shows"], boris["late_cancels"]) == (0, 0)
+
+
+async def test_the_stats_carry_the_share_of_lost_visits_as_the_chat_does(
+    api: Client, shop: RunningBot
+) -> None:
+    """Issue 13's /stats line is one of the app's numbers too, word for word."""
+    missed = await book(api, shop, ANNA, local(THURSDAY, 10))
+    shop.clock.advance(days=2)
+    base = "/app/api/owner/bookings"
+    status, _ = await call(api, shop, OWNER_ID, "POST", f"{base}/{missed['id']}/no_show")
+    assert status == 200
+    await shop.owner.send("/stats")
+    chat = shop.owner.last_text or ""
+    _, stats = await call(api, shop, OWNER_ID, "GET", "/app/api/owner/stats")
+    [lost] = [f for f in stats["figures"] if f["key"] == "lost"]
+    assert lost["label"] == "Lost visits"
+    expected = "In 90 days: 1 booking, 1 of them lost (100 %): no-shows 1, late cancellations 0."
+    assert lost["text"] == expected
+    assert lost["text"] in chat

@@ -49,6 +49,7 @@ def create_webapp(dp: Dispatcher, bot: Bot) -> WebApp:
         once=OnceService(dp["db"]),
         settings=settings,
         deposits=dp["deposits"],
+        no_shows=dp["no_shows"],
     )
 
 

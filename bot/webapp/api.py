@@ -35,12 +35,14 @@ from services.customers import CustomerService
 from services.deposits import DepositService
 from services.errors import InputError
 from services.model_cache import load_profile
+from services.no_shows import NoShowService
 from services.once import OnceService, Press
 from services.owner_notices import OwnerNotices
 from services.parsing import MAX_AMOUNT_MINOR
 from services.schedule import SEARCH_DAYS, ScheduleService, group_by_day, local_bounds
 from services.webapp_calendar import OwnerCalendar
 from storage.database import Database
+from ui.messages.no_shows import stats_line
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +81,7 @@ class WebApp:
     # issue 13: a booking that needs a deposit gets its invoice in the customer's chat
     settings: Settings
     deposits: DepositService
+    no_shows: NoShowService  # /stats' share of booked visits lost
 
     def now(self) -> datetime:
         return self.clock()
@@ -372,11 +375,17 @@ async def owner_message(call: Call) -> Json:
 async def owner_stats(call: Call) -> Json:
     analytics = call.app.analytics
     now = call.now
-    report = await analytics.report(analytics.cutoff_for(None, now))
+    cutoff = analytics.cutoff_for(None, now)
+    report = await analytics.report(cutoff)
     cohorts = await analytics.cohorts(now)
     texts = call.app.texts.texts(call.caller.language)
+    figures = call.app.texts.stats_figures(texts, report)
+    # issue 13: the line /stats ends with, when anything was booked
+    lost = stats_line(texts, await call.app.no_shows.visits(cutoff))
+    if lost:
+        figures.append({"key": "lost", "label": texts("wa-figure-lost"), "text": lost})
     return {
-        "figures": call.app.texts.stats_figures(texts, report),
+        "figures": figures,
         "charts": {
             "revenue": [
                 {
