@@ -61,11 +61,12 @@ class PrivacyService:
             # Queued and past messages may carry their name: drop the words, keep the counts.
             await repos.growth.scrub_messages(row.id)
             await scrub_inbox(repos, row.id)
-            await scrub_owner_notices(repos, row.id)
+            anonymised = CustomerCard.of(row).label  # "#12 —"
+            await scrub_owner_notices(repos, row.id, anonymised)
             await forget_business(repos, row.id)  # issue 11
             # issue 13: the eve's lists to the owners name them; whom they waited for goes;
             # deposits stay as money records (as purchases do) without the payment ids.
-            await forget_unconfirmed(repos, row.id, CustomerCard.of(row).label)
+            await forget_unconfirmed(repos, row.id, anonymised)
             await repos.waitlist.forget_customer(row.id)
             await repos.deposits.forget_customer(row.id)
             customer_id = row.id

@@ -17,10 +17,12 @@ from services.outbox import Outgoing, enqueue
 from services.outbox_payloads import (
     BookingChanged,
     DepositReleased,
+    OwnerBooking,
     OwnerUnconfirmed,
     WaitlistOffer,
     load,
 )
+from services.owner_notices import OwnerNotices
 from services.privacy import PrivacyService
 from services.waitlist import WaitlistService
 from storage.database import Database
@@ -177,3 +179,38 @@ async def test_the_eve_list_queued_before_forget_goes_out_without_her_name(
         )
     assert not any("Anna" in p or "79161234567" in p for p in payloads)
     assert eve is not None and json.loads(eve)["customers"] == ["#1 —"]
+
+
+async def test_a_refund_the_owners_have_not_heard_of_survives_forget(
+    db: Database, clock: FakeClock
+) -> None:
+    """Names go from the owners' notices, but a refund still due must reach them, anonymised."""
+    service = await CatalogueService(db).add(
+        name="Manicure", price=250000, cycle_days=21, duration_minutes=60, now=clock.now
+    )
+    async with db.transaction() as repos:
+        await repos.customers.add(
+            telegram_id=42, name=NAME, phone=PHONE, registered_at=clock.now, created_at=clock.now
+        )
+    booking = await BookingService(db, MOSCOW).book(
+        telegram_id=42, service_id=service.id, starts_at=local(THURSDAY, 10), now=clock.now
+    )
+    notices = OwnerNotices(db, (OWNER_ID,))
+    await notices.booking("booked", booking, clock.now)
+    await notices.booking("cancelled", booking, clock.now, refund=50000)
+    async with db.transaction() as repos:  # the first went out; the refund waits (an outage)
+        first = (
+            await repos.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+        ).first()
+        assert first is not None
+        first.status = "sent"
+
+    await PrivacyService(db).forget(42, clock.now)
+
+    async with db.reading() as repos:
+        rows = (await repos.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+    assert rows[0].payload == "{}"
+    refund = load(OwnerBooking, rows[1].payload)
+    assert (refund.customer, refund.refund, refund.action) == ("#1 —", 50000, "cancelled")
+    assert rows[1].status == "pending"
+    assert not any(NAME in r.payload or PHONE in r.payload for r in rows)
