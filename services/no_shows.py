@@ -7,19 +7,28 @@ decided when it happens, by the knob of that moment, and kept on the booking.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from services.dto import CustomerCard
 from services.outbox import Outgoing, enqueue
-from services.outbox_payloads import OwnerUnconfirmed
+from services.outbox_payloads import OwnerUnconfirmed, PayloadError, load, to_json
 from services.schedule import local_bounds
 from services.shop import ShopProfile, profile_from
 from storage.database import Database
 from storage.no_shows import LostCounts, VisitCounts
+from storage.repositories import Repositories
 
-__all__ = ["LostCounts", "NoShowService", "VisitCounts", "is_late_cancel", "queue_unconfirmed"]
+__all__ = [
+    "LostCounts",
+    "NoShowService",
+    "VisitCounts",
+    "forget_unconfirmed",
+    "is_late_cancel",
+    "queue_unconfirmed",
+]
 
 STATS_DAYS = 90  # /stats counts the visits of this many days before its cut-off
 
@@ -79,3 +88,25 @@ async def queue_unconfirmed(
             if await enqueue(repos, outgoing, now) is not None:
                 queued += 1
     return queued
+
+
+async def forget_unconfirmed(repos: Repositories, customer_id: int, label: str) -> None:
+    """For /forget, inside its transaction: the eve's lists, queued or sent, name them as
+    `label` (the anonymised customer's, "#12 —"): the owner still sees the booking, not who."""
+    mine = await repos.no_shows.booking_ids_of(customer_id)
+    # Every list line holds a CustomerCard.label, which begins with "#<id> ".
+    prefix = f"#{customer_id} "
+    for row in await repos.no_shows.owner_lists_naming(OwnerUnconfirmed.kind, f'"{prefix}'):
+        try:
+            payload = load(OwnerUnconfirmed, row.payload)
+        except PayloadError:
+            continue  # blanked already
+        customers = tuple(
+            label
+            if (index < len(payload.booking_ids) and payload.booking_ids[index] in mine)
+            or customer.startswith(prefix)
+            else customer
+            for index, customer in enumerate(payload.customers)
+        )
+        if customers != payload.customers:
+            row.payload = to_json(dataclasses.replace(payload, customers=customers))

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from services.business import forget_business
+from services.dto import CustomerCard
 from services.errors import InputError
 from services.inbox import scrub_inbox
+from services.no_shows import forget_unconfirmed
 from services.owner_notices import scrub_owner_notices
 from storage.database import Database
 
@@ -59,8 +61,14 @@ class PrivacyService:
             # Queued and past messages may carry their name: drop the words, keep the counts.
             await repos.growth.scrub_messages(row.id)
             await scrub_inbox(repos, row.id)
-            await scrub_owner_notices(repos, row.id)
+            anonymised = CustomerCard.of(row).label  # "#12 —"
+            await scrub_owner_notices(repos, row.id, anonymised)
             await forget_business(repos, row.id)  # issue 11
+            # issue 13: the eve's lists to the owners name them; whom they waited for goes;
+            # deposits stay as money records (as purchases do) without the payment ids.
+            await forget_unconfirmed(repos, row.id, anonymised)
+            await repos.waitlist.forget_customer(row.id)
+            await repos.deposits.forget_customer(row.id)
             customer_id = row.id
         # SQLite keeps the rows as they were in its write-ahead log until a checkpoint.
         await self._db.checkpoint()

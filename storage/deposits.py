@@ -64,3 +64,15 @@ class DepositRepository:
             select(Deposit).where(Deposit.status == HELD, Deposit.hold_until <= moment)
         )
         return rows.all()
+
+    async def forget_customer(self, customer_id: int) -> None:
+        """For /forget: the deposits stay as money records, like the purchases (amount,
+        currency, status, times, tied to the anonymised customer); the payment ids, a way back
+        to the payer in the provider's cabinet, go. The bot never shows them, so a refund is
+        still found by amount and time."""
+        await self._session.execute(
+            update(Deposit)
+            .where(Deposit.customer_id == customer_id)
+            .values(telegram_charge_id=None, provider_charge_id=None)
+            .execution_options(synchronize_session=False)
+        )

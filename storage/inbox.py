@@ -139,5 +139,15 @@ class InboxRepository:
                 update(OutboxMessage).where(or_(*keys)).values(payload="{}")
             )
 
+    async def pending_owner_rows(self, kind: str, customer_id: int) -> list[OutboxMessage]:
+        """The owners' rows of `kind` about this customer not yet sent (keys as in `scrub`)."""
+        rows = await self._session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.dedup_key.like(f"{kind}:{customer_id}:%"),
+                OutboxMessage.status == OutboxStatus.PENDING,
+            )
+        )
+        return list(rows.all())
+
     async def customer(self, customer_id: int) -> Customer | None:
         return await self._session.get(Customer, customer_id)

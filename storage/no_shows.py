@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,7 +10,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.bookings import CANCELLED, DONE, NO_SHOW
-from storage.models import Booking
+from storage.models import Booking, OutboxMessage
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,3 +74,20 @@ class NoShowQueries:
             )
         ).one()
         return VisitCounts(int(row[0] or 0), int(row[1] or 0), int(row[2] or 0))
+
+    # --- /forget ---------------------------------------------------------------------------
+
+    async def booking_ids_of(self, customer_id: int) -> set[int]:
+        query = select(Booking.id).where(Booking.customer_id == customer_id)
+        return set(await self._session.scalars(query))
+
+    async def owner_lists_naming(self, kind: str, text: str) -> Sequence[OutboxMessage]:
+        """The owners' rows of `kind` whose payload contains `text` (queued or sent)."""
+        rows = await self._session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.kind == kind,
+                OutboxMessage.customer_id.is_(None),
+                OutboxMessage.payload.contains(text, autoescape=True),
+            )
+        )
+        return rows.all()

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Customer, OutboxMessage, Service, WaitlistEntry
@@ -102,3 +102,11 @@ class WaitlistRepository:
             .execution_options(synchronize_session=False)
         )
         return int(getattr(result, "rowcount", 0) or 0)
+
+    async def forget_customer(self, customer_id: int) -> None:
+        """For /forget: whom they waited for, and when, goes (no money hangs on it)."""
+        await self._session.execute(
+            delete(WaitlistEntry)
+            .where(WaitlistEntry.customer_id == customer_id)
+            .execution_options(synchronize_session=False)
+        )
