@@ -429,7 +429,6 @@ async def _take_cells(
         raise SlotTaken(service_id, starts_at, moving) from None
 
 
-
 async def _item(repos: Repositories, booking_id: int) -> BookingItem:
     record = await repos.bookings.record(booking_id)
     assert record is not None

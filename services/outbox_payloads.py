@@ -369,8 +369,6 @@ KINDS: dict[str, type[Payload]] = {
         BusinessSlots,
         BusinessDigest,
         OwnerRebook,
-
-
         BookingChanged,  # issue 12
     )
 }
