@@ -103,6 +103,29 @@ async def test_a_cancelled_slot_goes_to_the_waitlist_and_the_first_tap_books(
     assert (statuses[winner], statuses[loser]) == ("booked", "waiting")
 
 
+async def test_an_offer_tapped_after_its_time_began_has_expired_and_books_nothing(
+    shop: RunningBot,
+) -> None:
+    anna, boris = shop.user(42), shop.user(43)
+    await anna.send("/book")
+    await anna.click("Gel manicure")
+    await anna.click("Thu 26.11")
+    await anna.click("10:00")
+    await join_waitlist(boris)
+    await anna.send("/book")
+    await anna.click("✖ Cancel", message=anna.messages[-2])
+    await offer_to(shop, boris)
+    shop.clock.advance(days=1)  # Thursday 12:00: the offered 10:00 has begun
+    await boris.click("✅ Book: Thu 26.11 10:00")
+    assert (boris.last_text or "").startswith("That time has already passed. You stay on")
+    async with shop.db.reading() as repos:
+        booked = (
+            await repos.session.scalars(select(Booking).where(Booking.status == "booked"))
+        ).all()
+    assert booked == []
+    assert [e.status for e in await entries(shop)] == ["waiting"]
+
+
 async def test_opening_hours_offers_the_new_time(shop: RunningBot) -> None:
     boris = shop.user(43)
     owner = shop.owner

@@ -96,6 +96,13 @@ async def take(
     except ValueError:
         raise InputError("error-stale-button") from None
     service_id = await waitlist.service_of(telegram_id=who, entry_id=callback_data.entry_id)
+    if wanted <= now:
+        # An offer read after its time began: it expired with the slot; they keep waiting.
+        if release_press is not None:
+            await release_press()
+        await query.answer()
+        await message.answer(tr("wl-expired"))
+        return
     action, was = "booked", None
     try:
         try:
