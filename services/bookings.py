@@ -211,28 +211,7 @@ class BookingService:
         """Move an active booking to another free slot; the old time is freed."""
         async with self._db.transaction() as repos:
             record = await self._own_active(repos, telegram_id, booking_id, now)
-            service = record.service
-            free = await slot_is_free(
-                repos,
-                starts_at=starts_at,
-                duration_minutes=service.duration_minutes,
-                zone=self._zone,
-                now=now,
-                ignore_booking=booking_id,
-            )
-            if not free:
-                raise SlotTaken(service.id, starts_at, booking_id)
-            ends_at = slot_end(starts_at, service.duration_minutes)
-            old = record.booking
-            freed = (old.starts_at, old.ends_at)
-            before = await free_for_waiting(repos, self._zone, now, *freed_span(*freed))
-            await repos.bookings.free_cells(booking_id)
-            await repos.bookings.set_values(
-                booking_id, starts_at=starts_at, ends_at=ends_at, confirmed_at=None
-            )
-            await _take_cells(repos, booking_id, starts_at, ends_at, service.id, booking_id)
-            # issue 13: the old time goes to the waitlist
-            await offer_freed(repos, self._zone, now, *freed_span(*freed), before)
+            await move_booking(repos, self._zone, record, starts_at, now)
             return await _item(repos, booking_id)
 
     async def cancel(self, *, telegram_id: int, booking_id: int, now: datetime) -> BookingItem:
@@ -412,6 +391,34 @@ async def _open_record(repos: Repositories, booking_id: int) -> BookingRecord:
     if record.booking.status != BOOKED:
         raise InputError("error-booking-closed")
     return record
+
+
+async def move_booking(
+    repos: Repositories, zone: ZoneInfo, record: BookingRecord, starts_at: datetime, now: datetime
+) -> None:
+    """Move an active booking to a free `starts_at` (the customer in chat, the owner in the Mini
+    App): its new cells are claimed in this transaction, so of two people taking overlapping time
+    one wins (`SlotTaken`); the old time goes to the waitlist; the customer confirms again."""
+    booking_id, service = record.booking.id, record.service
+    free = await slot_is_free(
+        repos,
+        starts_at=starts_at,
+        duration_minutes=service.duration_minutes,
+        zone=zone,
+        now=now,
+        ignore_booking=booking_id,
+    )
+    if not free:
+        raise SlotTaken(service.id, starts_at, booking_id)
+    ends_at = slot_end(starts_at, service.duration_minutes)
+    freed = freed_span(record.booking.starts_at, record.booking.ends_at)
+    before = await free_for_waiting(repos, zone, now, *freed)
+    await repos.bookings.free_cells(booking_id)
+    await repos.bookings.set_values(
+        booking_id, starts_at=starts_at, ends_at=ends_at, confirmed_at=None
+    )
+    await _take_cells(repos, booking_id, starts_at, ends_at, service.id, booking_id)
+    await offer_freed(repos, zone, now, *freed, before)  # issue 13: the waitlist
 
 
 async def _take_cells(

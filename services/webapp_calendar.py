@@ -4,9 +4,8 @@ the owner moves or cancels a customer's booking.
 The time either frees goes to the waitlist, as a customer's own move or cancellation does; a
 paid deposit of a booking the shop cancels is the customer's to get back (issue 13).
 
-A move follows the chat's race rule: the booking's new 15-minute cells are claimed in the same
-transaction as the new time, so of two people taking overlapping time the database lets one
-through (`CellsTaken` → `SlotTaken`) and the booking stays where it was.
+A move is the chat's own (`services.bookings.move_booking`): the same race rule for the new
+time, and the old time offered to the waitlist.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from services.bookings import BOOKED, CANCELLED, BookingItem, SlotTaken
+from services.bookings import BOOKED, CANCELLED, BookingItem, move_booking
 from services.deposits import deposit_on_cancel
 from services.errors import InputError
 from services.outbox import Outgoing, enqueue
@@ -24,16 +23,12 @@ from services.schedule import (
     CELL,
     HOURS_KEY,
     Week,
-    cells_of,
     local_bounds,
-    slot_end,
-    slot_is_free,
 )
 from services.shop import profile_from
 from services.waitlist import free_for_waiting, freed_span, offer_freed
 from storage.bookings import BookingRecord
 from storage.database import Database
-from storage.errors import CellsTaken
 from storage.repositories import Repositories
 
 WEEK_DAYS = 7
@@ -116,31 +111,8 @@ class OwnerCalendar:
         """Move a booked visit to another free slot; the customer is told through the outbox."""
         async with self._db.transaction() as repos:
             record = await _active(repos, booking_id, now)
-            service = record.service
-            free = await slot_is_free(
-                repos,
-                starts_at=starts_at,
-                duration_minutes=service.duration_minutes,
-                zone=self._zone,
-                now=now,
-                ignore_booking=booking_id,
-            )
-            if not free:
-                raise SlotTaken(service.id, starts_at, booking_id)
             was = record.booking.starts_at
-            freed = freed_span(was, record.booking.ends_at)
-            before = await free_for_waiting(repos, self._zone, now, *freed)
-            ends_at = slot_end(starts_at, service.duration_minutes)
-            await repos.bookings.free_cells(booking_id)
-            await repos.bookings.set_values(
-                booking_id, starts_at=starts_at, ends_at=ends_at, confirmed_at=None
-            )
-            try:
-                await repos.bookings.take_cells(booking_id, cells_of(starts_at, ends_at))
-            except CellsTaken:
-                # Someone else's cells won the race; the whole transaction rolls back.
-                raise SlotTaken(service.id, starts_at, booking_id) from None
-            await offer_freed(repos, self._zone, now, *freed, before)
+            await move_booking(repos, self._zone, record, starts_at, now)
             item = await _item(repos, booking_id)
             await self._tell_customer(repos, record, "moved", item.starts_at, now, was=was)
             return MovedBooking(item, was)
