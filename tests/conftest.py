@@ -31,6 +31,7 @@ import bot.app as app_module
 import scheduler.delivery as delivery_module
 from bot.app import create_bot, create_dispatcher
 from bot.config import Settings, load_settings
+from services.catalogue import CatalogueService
 from services.ratelimit import RateLimiter
 from storage.database import Database
 from tests.fakes.telegram import FakeTelegram, TelegramUser
@@ -403,3 +404,16 @@ async def drained(target: RunningBot | Dispatcher, within: float = 5.0) -> None:
             await worker.drained.wait()
     except TimeoutError:
         pytest.fail(f"the outbox was not drained within {within}s")
+
+
+async def manicure_and_two_customers(db: Database, now: datetime) -> int:
+    """A 60-minute Manicure (2 500) and customers on Telegram 42 and 43; the service's id."""
+    item = await CatalogueService(db).add(
+        name="Manicure", price=250000, cycle_days=21, duration_minutes=60, now=now
+    )
+    async with db.transaction() as repos:
+        for telegram_id in (42, 43):
+            await repos.customers.add(
+                telegram_id=telegram_id, name=f"C{telegram_id}", registered_at=now, created_at=now
+            )
+    return item.id

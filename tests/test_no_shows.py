@@ -11,11 +11,17 @@ from sqlalchemy import select
 
 from scheduler.jobs import run_job
 from services.bookings import BookingService
-from services.catalogue import CatalogueService
 from services.no_shows import NoShowService, queue_unconfirmed
 from storage.database import Database
 from storage.models import Booking, OutboxMessage, ShopSetting
-from tests.conftest import OWNER_ID, FakeClock, RunningBot, drained, register
+from tests.conftest import (
+    OWNER_ID,
+    FakeClock,
+    RunningBot,
+    drained,
+    manicure_and_two_customers,
+    register,
+)
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 THURSDAY = date(2026, 11, 26)  # the clock starts on Wednesday 2026-11-25, 12:00 in Moscow
@@ -28,18 +34,7 @@ def local(day: date, hour: int, minute: int = 0) -> datetime:
 
 @pytest.fixture
 async def service_id(db: Database, clock: FakeClock) -> int:
-    item = await CatalogueService(db).add(
-        name="Manicure", price=250000, cycle_days=21, duration_minutes=60, now=clock.now
-    )
-    async with db.transaction() as repos:
-        for telegram_id in (42, 43):
-            await repos.customers.add(
-                telegram_id=telegram_id,
-                name=f"C{telegram_id}",
-                registered_at=clock.now,
-                created_at=clock.now,
-            )
-    return item.id
+    return await manicure_and_two_customers(db, clock.now)
 
 
 async def test_a_cancellation_after_the_cut_off_is_late(

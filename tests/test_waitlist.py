@@ -11,11 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from services.bookings import BookingService
-from services.catalogue import CatalogueService
 from services.waitlist import WaitlistService, tidy_waitlist
 from storage.database import Database
 from storage.models import Booking, OutboxMessage, WaitlistEntry
-from tests.conftest import FakeClock, RunningBot, drained, register
+from tests.conftest import FakeClock, RunningBot, drained, manicure_and_two_customers, register
 from tests.fakes.telegram import TelegramUser
 
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -155,18 +154,7 @@ async def test_owner_waitlist_bad_input(shop: RunningBot) -> None:
 
 @pytest.fixture
 async def service_id(db: Database, clock: FakeClock) -> int:
-    item = await CatalogueService(db).add(
-        name="Manicure", price=250000, cycle_days=21, duration_minutes=60, now=clock.now
-    )
-    async with db.transaction() as repos:
-        for telegram_id in (42, 43):
-            await repos.customers.add(
-                telegram_id=telegram_id,
-                name=f"C{telegram_id}",
-                registered_at=clock.now,
-                created_at=clock.now,
-            )
-    return item.id
+    return await manicure_and_two_customers(db, clock.now)
 
 
 async def test_forged_join_days_are_refused(

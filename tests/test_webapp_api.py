@@ -11,18 +11,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
-from bot.webapp import add_webapp_routes
 from bot.webapp.api import ROUTES
 from storage.database import Database
 from storage.models import Booking, OutboxMessage, Purchase
 from tests.conftest import OWNER_ID, FakeClock, RunningBot, drained
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.webapp import forged_init_data, signed_init_data
-from tests.webapp_shop import ANNA, BORIS, running_shop
+from tests.webapp_shop import ANNA, BORIS, running_shop, webapp_client
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 TOKEN = "123456:TEST-TOKEN"
@@ -53,14 +51,8 @@ async def api(shop: RunningBot, tmp_path: Path) -> AsyncIterator[Client]:
     (static / "index.html").write_text("<!doctype html><title>app</title>", encoding="utf-8")
     (static / "app.js").write_text("export {};", encoding="utf-8")
     (tmp_path / "secret.txt").write_text("no", encoding="utf-8")
-    web_app = web.Application()
-    add_webapp_routes(web_app, shop.dp, shop.bot, static)
-    client: Client = TestClient(TestServer(web_app, host="127.0.0.1"))
-    await client.start_server()
-    try:
+    async with webapp_client(shop, static) as client:
         yield client
-    finally:
-        await client.close()
 
 
 def auth(shop: RunningBot, user_id: int, *, language: str = "en", age: float = 0) -> dict[str, str]:

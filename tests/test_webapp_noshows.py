@@ -13,11 +13,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
-from bot.webapp import add_webapp_routes
 from services.waitlist import WaitlistService, offer_key
 from storage.database import Database
 from storage.models import Deposit, OutboxMessage
@@ -25,7 +23,7 @@ from tests.conftest import FakeClock, RunningBot, drained
 from tests.fakes.payments import FakePayments
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.webapp import signed_init_data
-from tests.webapp_shop import ANNA, BORIS, running_shop
+from tests.webapp_shop import ANNA, BORIS, running_shop, webapp_client
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 TOKEN = "123456:TEST-TOKEN"
@@ -52,14 +50,8 @@ async def api(shop: RunningBot, tmp_path: Path) -> AsyncIterator[Client]:
     static = tmp_path / "static"
     static.mkdir()
     (static / "index.html").write_text("<!doctype html><title>app</title>", encoding="utf-8")
-    web_app = web.Application()
-    add_webapp_routes(web_app, shop.dp, shop.bot, static)
-    client: Client = TestClient(TestServer(web_app, host="127.0.0.1"))
-    await client.start_server()
-    try:
+    async with webapp_client(shop, static) as client:
         yield client
-    finally:
-        await client.close()
 
 
 async def call(

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_bot, create_dispatcher
+from bot.webapp import add_webapp_routes
 from services.catalogue import CatalogueService
 from services.ratelimit import RateLimiter
 from storage.database import Database
@@ -48,3 +54,16 @@ async def running_shop(
                     created_at=now,
                 )
         yield running
+
+
+@contextlib.asynccontextmanager
+async def webapp_client(shop: RunningBot, static: Path) -> AsyncIterator[TestClient[Any, Any]]:
+    """The Mini App's routes on a test server on 127.0.0.1, its page's files from `static`."""
+    web_app = web.Application()
+    add_webapp_routes(web_app, shop.dp, shop.bot, static)
+    client: TestClient[Any, Any] = TestClient(TestServer(web_app, host="127.0.0.1"))
+    await client.start_server()
+    try:
+        yield client
+    finally:
+        await client.close()
